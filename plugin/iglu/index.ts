@@ -1,0 +1,6 @@
+export { IgluValidator, type IgluValidatorOptions, type ValidationIssue, type ValidationReport } from './validator.js';
+export { IgluResolver, type ResolvedSchema, type Resolution } from './resolver.js';
+export { createIgluAjv, type IgluAjv } from './ajv.js';
+export { parseIgluUri, toIgluUri, isSchemaVer, parseSchemaVer, type SchemaKey } from './schema-key.js';
+export { PACKAGE_SCHEMAS } from './package-root.js';
+export * from '../schema-uris.js';

@@ -1,0 +1,40 @@
+/** An Iglu schema's coordinates: `iglu:<vendor>/<name>/<format>/<version>`. */
+export interface SchemaKey {
+  vendor: string;
+  name: string;
+  format: string;
+  version: string;
+}
+
+const VENDOR = /^[a-zA-Z0-9-_.]+$/;
+const NAME_OR_FORMAT = /^[a-zA-Z0-9-_]+$/;
+/** SchemaVer MODEL-REVISION-ADDITION: MODEL >= 1, no leading zeros. */
+const SCHEMAVER = /^([1-9][0-9]*)-(0|[1-9][0-9]*)-(0|[1-9][0-9]*)$/;
+
+export function isSchemaVer(version: string): boolean {
+  return SCHEMAVER.test(version);
+}
+
+/** `[model, revision, addition]` of a valid SchemaVer, or `null`. */
+export function parseSchemaVer(version: string): [number, number, number] | null {
+  const match = SCHEMAVER.exec(version);
+  return match === null ? null : [Number(match[1]), Number(match[2]), Number(match[3])];
+}
+
+/**
+ * Parses an Iglu URI. Returns `null` for anything that is not one, including path tricks such as a `..`
+ * vendor, so a URI can never point outside a repository.
+ */
+export function parseIgluUri(uri: unknown): SchemaKey | null {
+  if (typeof uri !== 'string' || !uri.startsWith('iglu:')) return null;
+  const parts = uri.slice(5).split('/');
+  if (parts.length !== 4) return null;
+  const [vendor, name, format, version] = parts as [string, string, string, string];
+  if (!VENDOR.test(vendor) || vendor.startsWith('.') || !NAME_OR_FORMAT.test(name) || !NAME_OR_FORMAT.test(format)) return null;
+  if (!isSchemaVer(version)) return null;
+  return { vendor, name, format, version };
+}
+
+export function toIgluUri(key: SchemaKey): string {
+  return `iglu:${key.vendor}/${key.name}/${key.format}/${key.version}`;
+}

@@ -1,0 +1,228 @@
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createIgluAjv, type IgluAjv } from './ajv.js';
+import { decodeBase64Json, jsonTypeOf } from './json.js';
+import { IgluResolver } from './resolver.js';
+import { parseIgluUri } from './schema-key.js';
+
+const SNOWPLOW = 'com.snowplowanalytics.snowplow';
+const PAYLOAD_DATA_LATEST = `iglu:${SNOWPLOW}/payload_data/jsonschema/1-0-4`;
+
+/** One reason an instance is invalid. */
+export interface ValidationIssue {
+  /** JSON pointer into the instance; decoded fields (`cx`, `ue_px`, …) are stepped into as if plain JSON. */
+  path: string;
+  /** The JSON Schema keyword that failed, or `iglu` (resolution, not self-describing), `json`, `base64`. */
+  keyword: string;
+  message: string;
+  /** The Iglu URI of the schema that failed, or `null` when none could be named. */
+  schema: string | null;
+  /** For type errors: what the schema wanted and what the data had, in JSON Schema type names. */
+  expected?: string;
+  found?: string;
+}
+
+export interface ValidationReport {
+  valid: boolean;
+  /** The outermost schema: the instance's own, or `payload_data` for a bare tracker payload. */
+  schema: string | null;
+  errors: ValidationIssue[];
+}
+
+export interface IgluValidatorOptions {
+  /** Static Iglu repositories searched before this package's own `schemas/`. */
+  repositories?: readonly string[];
+}
+
+type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; reason: string; keyword: string };
+
+/**
+ * Validates self-describing JSON, `contexts` wrappers and tracker payloads against Iglu schemas, stepping
+ * into the wrappers Snowplow uses: `payload_data` → each payload → `co`/`cx` (contexts) and `ue_pr`/`ue_px`
+ * (unstruct_event) → each entity and the inner event. Each schema is compiled once. Never throws on
+ * instances: every problem is an issue in the report.
+ */
+export class IgluValidator {
+  readonly resolver: IgluResolver;
+  readonly #ajv: IgluAjv;
+  readonly #compiled = new Map<string, Compiled>();
+
+  constructor(options: IgluValidatorOptions = {}) {
+    this.resolver = new IgluResolver(options.repositories);
+    this.#ajv = createIgluAjv();
+  }
+
+  /** Detects what `instance` is: self-describing JSON (`{schema, data}`) or a bare tracker payload. */
+  validate(instance: unknown): ValidationReport {
+    if (isRecord(instance) && !('schema' in instance) && ('e' in instance || 'tv' in instance)) {
+      return this.validatePayload(instance);
+    }
+    return this.validateSelfDescribing(instance);
+  }
+
+  /** A self-describing JSON, and whatever it wraps. */
+  validateSelfDescribing(instance: unknown): ValidationReport {
+    const errors: ValidationIssue[] = [];
+    this.#selfDescribing(instance, '', errors);
+    const schema = isRecord(instance) && typeof instance.schema === 'string' ? instance.schema : null;
+    return { valid: errors.length === 0, schema, errors };
+  }
+
+  /** One tracker payload (a `payload_data` item): its fields, then its contexts and self-describing event. */
+  validatePayload(payload: unknown): ValidationReport {
+    const errors: ValidationIssue[] = [];
+    const compiled = this.compile(PAYLOAD_DATA_LATEST);
+    if (compiled.ok) this.#run(compiled.validate, [payload], PAYLOAD_DATA_LATEST, '', errors, '/0');
+    else errors.push({ path: '', keyword: compiled.keyword, message: compiled.reason, schema: PAYLOAD_DATA_LATEST });
+    this.#payloadFields(payload, '', errors);
+    return { valid: errors.length === 0, schema: PAYLOAD_DATA_LATEST, errors };
+  }
+
+  /** `data` against the schema at `uri` alone, without stepping into wrapped instances. */
+  validateData(uri: string, data: unknown): ValidationReport {
+    const errors: ValidationIssue[] = [];
+    this.#data(uri, data, '', errors);
+    return { valid: errors.length === 0, schema: uri, errors };
+  }
+
+  /** The compiled validator for `uri`, or why there is none (not found, not JSON, an invalid schema). */
+  compile(uri: string): Compiled {
+    let compiled = this.#compiled.get(uri);
+    if (compiled === undefined) {
+      compiled = this.#compile(uri);
+      this.#compiled.set(uri, compiled);
+    }
+    return compiled;
+  }
+
+  #compile(uri: string): Compiled {
+    const resolution = this.resolver.resolve(uri);
+    if (!resolution.ok) return { ok: false, reason: resolution.reason, keyword: 'iglu' };
+    try {
+      return { ok: true, validate: this.#ajv.compile(resolution.schema.schema) };
+    } catch (error) {
+      return {
+        ok: false,
+        reason: `schema ${uri} at ${resolution.schema.file} is not a valid schema: ${(error as Error).message}`,
+        keyword: 'schema',
+      };
+    }
+  }
+
+  #selfDescribing(instance: unknown, path: string, errors: ValidationIssue[]): void {
+    if (!isRecord(instance) || !('schema' in instance) || !('data' in instance)) {
+      errors.push({
+        path,
+        keyword: 'iglu',
+        message: `not self-describing JSON: expected an object with "schema" and "data", found ${jsonTypeOf(instance)}`,
+        schema: null,
+      });
+      return;
+    }
+    const { schema: uri, data } = instance;
+    const key = parseIgluUri(uri);
+    if (key === null) {
+      errors.push({
+        path: `${path}/schema`,
+        keyword: 'iglu',
+        message: `${JSON.stringify(uri)} is not an Iglu URI (iglu:vendor/name/format/M-R-A)`,
+        schema: null,
+      });
+      return;
+    }
+    this.#data(uri as string, data, `${path}/data`, errors);
+    if (key.vendor !== SNOWPLOW) return;
+    // Step into the wrappers even when the wrapper failed, so every broken entity is reported.
+    if (key.name === 'contexts' && Array.isArray(data)) {
+      data.forEach((entity, i) => this.#selfDescribing(entity, `${path}/data/${i}`, errors));
+    } else if (key.name === 'unstruct_event' && isRecord(data)) {
+      this.#selfDescribing(data, `${path}/data`, errors);
+    } else if (key.name === 'payload_data' && Array.isArray(data)) {
+      data.forEach((payload, i) => this.#payloadFields(payload, `${path}/data/${i}`, errors));
+    }
+  }
+
+  /** The JSON fields inside a payload: `co`/`cx` hold contexts, `ue_pr`/`ue_px` the self-describing event. */
+  #payloadFields(payload: unknown, path: string, errors: ValidationIssue[]): void {
+    if (!isRecord(payload)) return; // the payload_data schema already reported it
+    for (const [plain, encoded] of [['co', 'cx'], ['ue_pr', 'ue_px']] as const) {
+      if (typeof payload[plain] === 'string') this.#embedded(payload[plain], false, `${path}/${plain}`, errors);
+      if (typeof payload[encoded] === 'string') this.#embedded(payload[encoded], true, `${path}/${encoded}`, errors);
+    }
+  }
+
+  #embedded(text: string, base64: boolean, path: string, errors: ValidationIssue[]): void {
+    const field = path.slice(path.lastIndexOf('/') + 1);
+    const decoded = base64 ? decodeBase64Json(text) : parseJson(text);
+    if (!decoded.ok) {
+      errors.push({ path, keyword: decoded.keyword, message: `${field}: ${decoded.message}`, schema: null });
+      return;
+    }
+    this.#selfDescribing(decoded.value, path, errors);
+  }
+
+  #data(uri: string, data: unknown, path: string, errors: ValidationIssue[]): void {
+    const compiled = this.compile(uri);
+    if (!compiled.ok) errors.push({ path, keyword: compiled.keyword, message: compiled.reason, schema: uri });
+    else this.#run(compiled.validate, data, uri, path, errors);
+  }
+
+  /** Runs a compiled schema and turns Ajv's errors into issues; `strip` drops a wrapper's prefix. */
+  #run(validate: ValidateFunction, data: unknown, uri: string, path: string, errors: ValidationIssue[], strip = ''): void {
+    if (validate(data)) return;
+    for (const error of validate.errors ?? []) {
+      const instancePath = strip !== '' && error.instancePath.startsWith(strip) ? error.instancePath.slice(strip.length) : error.instancePath;
+      errors.push(toIssue(error, `${path}${instancePath}`, uri));
+    }
+  }
+}
+
+/** An Ajv error as an issue that says where, what was expected and what was found. */
+function toIssue(error: ErrorObject, path: string, schema: string): ValidationIssue {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'type': {
+      const expected = Array.isArray(params.type) ? params.type.join(' or ') : String(params.type);
+      const found = jsonTypeOf(error.data);
+      return { path, keyword: 'type', message: `expected ${expected}, found ${found}`, schema, expected, found };
+    }
+    case 'required':
+      return { path: `${path}/${escapePointer(String(params.missingProperty))}`, keyword: 'required', message: 'is missing but it is required', schema };
+    case 'additionalProperties':
+      return {
+        path: `${path}/${escapePointer(String(params.additionalProperty))}`,
+        keyword: 'additionalProperties',
+        message: 'is not allowed by the schema (additionalProperties: false)',
+        schema,
+      };
+    case 'enum':
+      return {
+        path,
+        keyword: 'enum',
+        message: `expected one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, found ${preview(error.data)}`,
+        schema,
+      };
+    default:
+      return { path, keyword: error.keyword, message: `${error.message ?? 'is invalid'}, found ${preview(error.data)}`, schema };
+  }
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; keyword: string; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, keyword: 'json', message: `not valid JSON (${(error as Error).message})` };
+  }
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function escapePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,10 @@
+/** Every Iglu URI this package emits or validates against, in one place. */
+export const CLIENT_SESSION_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2';
+export const CONTEXTS_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1';
+export const UNSTRUCT_EVENT_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0';
+export const PAYLOAD_DATA_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
+export const APPLICATION_BACKGROUND_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/application_background/jsonschema/1-0-0';
+export const APPLICATION_FOREGROUND_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/application_foreground/jsonschema/1-0-0';
+export const SCHEMA_VIOLATIONS_SCHEMA = 'iglu:com.snowplowanalytics.snowplow.badrows/schema_violations/jsonschema/2-0-1';
+/** The `$schema` every Iglu schema declares: the self-describing meta-schema (JSON Schema draft-04). */
+export const IGLU_META_SCHEMA_URI = 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#';

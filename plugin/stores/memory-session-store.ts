@@ -1,0 +1,30 @@
+import type { SessionState } from '../session/state.js';
+import type { SessionStore, StorageMechanism } from './session-store.js';
+
+/**
+ * Sessions in this process's memory: nothing survives a restart. For tests, short-lived jobs and servers
+ * that keep sessions elsewhere. Reports `LOCAL_STORAGE` by default (the schema has no in-memory value).
+ */
+export class MemorySessionStore implements SessionStore {
+  readonly storageMechanism: StorageMechanism;
+  readonly #defaultSession: { value: SessionState | null } = { value: null };
+  readonly #sessions = new Map<string, SessionState>();
+
+  constructor(options: { storageMechanism?: StorageMechanism } = {}) {
+    this.storageMechanism = options.storageMechanism ?? 'LOCAL_STORAGE';
+  }
+
+  getSession(key?: string): SessionState | null {
+    return key === undefined ? this.#defaultSession.value : (this.#sessions.get(key) ?? null);
+  }
+
+  setSession(session: SessionState, key?: string): void {
+    if (key === undefined) this.#defaultSession.value = session;
+    else this.#sessions.set(key, session);
+  }
+
+  deleteSession(key?: string): void {
+    if (key === undefined) this.#defaultSession.value = null;
+    else this.#sessions.delete(key);
+  }
+}

@@ -1,0 +1,24 @@
+import type { SessionState } from '../session/state.js';
+
+/** The `storageMechanism` values the `client_session` schema allows. */
+export const STORAGE_MECHANISMS = ['SQLITE', 'COOKIE_1', 'COOKIE_3', 'LOCAL_STORAGE', 'FLASH_LSO'] as const;
+export type StorageMechanism = (typeof STORAGE_MECHANISMS)[number];
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Where sessions live between events and processes: the C++ tracker's `SessionStore`
+ * (get/set/delete on the session's JSON form), sync or async. `key` is undefined for the default
+ * session and a string for keyed (per-user) sessions.
+ *
+ * What `getSession` returns is checked before use: a store may hand back anything it read from disk.
+ */
+export interface SessionStore {
+  /** Reported in every `client_session` entity. */
+  readonly storageMechanism: StorageMechanism;
+  getSession(key?: string): MaybePromise<SessionState | null | undefined>;
+  setSession(session: SessionState, key?: string): MaybePromise<void>;
+  deleteSession(key?: string): MaybePromise<void>;
+  /** Releases files, locks or connections. Called by `ClientSession.close()` after the last write. */
+  close?(): MaybePromise<void>;
+}
