@@ -151,10 +151,9 @@ export class IgluValidator {
   }
 
   #embedded(text: string, base64: boolean, path: string, errors: ValidationIssue[]): void {
-    const field = path.slice(path.lastIndexOf('/') + 1);
     const decoded = base64 ? decodeBase64Json(text) : parseJson(text);
     if (!decoded.ok) {
-      errors.push({ path, keyword: decoded.keyword, message: `${field}: ${decoded.message}`, schema: null });
+      errors.push({ path, keyword: decoded.keyword, message: decoded.message, schema: null });
       return;
     }
     this.#selfDescribing(decoded.value, path, errors);

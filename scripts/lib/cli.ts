@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+
+/** Exit codes shared by every command: 0 all good, 1 something invalid, 2 usage or I/O error. */
+export const EXIT = { ok: 0, invalid: 1, error: 2 } as const;
+
+/** A mistake in how the command was called: printed with the usage text, exit 2. */
+export class UsageError extends Error {}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+}
+
+export interface CommandLine {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+/** `util.parseArgs` in strict mode, with its complaints turned into usage errors. */
+export function parseCommandLine(argv: string[], options: Record<string, OptionSpec>): CommandLine {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as CommandLine;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * Runs a command's main function: its result is the exit code; a usage error prints the usage (exit 2);
+ * any other error prints one line, never a stack trace (exit 2).
+ */
+export function runCommand(name: string, usage: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      process.stderr.write(error instanceof UsageError ? `${name}: ${message}\n\n${usage}\n` : `${name}: ${message}\n`);
+      process.exitCode = EXIT.error;
+    },
+  );
+}
+
+/**
+ * Buffered stdout that waits when the pipe is full (memory stays flat on huge outputs) and stops quietly
+ * when the reader goes away (`| head`).
+ */
+export class Output {
+  #buffer: string[] = [];
+  #size = 0;
+  #closed = false;
+
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') this.#closed = true;
+      else throw error;
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async write(text: string): Promise<void> {
+    this.#buffer.push(text);
+    this.#size += text.length;
+    if (this.#size >= 64 * 1024) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#buffer.length === 0) return;
+    const text = this.#buffer.join('');
+    this.#buffer = [];
+    this.#size = 0;
+    if (this.#closed) return;
+    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+}

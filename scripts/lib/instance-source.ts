@@ -1,0 +1,192 @@
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+
+/** One instance read from the input, or why the item could not be read as one. */
+export type InputItem =
+  | { kind: 'instance'; file: string; line: number; value: unknown }
+  | { kind: 'unreadable'; file: string; line: number; keyword: 'json' | 'empty' | 'size'; message: string }
+  | { kind: 'io'; file: string; line: number; message: string };
+
+export type InputFormat = 'json' | 'ndjson';
+
+export interface ReadOptions {
+  /** Force a format; by default `.json` files are one document and everything else (and stdin) NDJSON. */
+  format?: InputFormat;
+  /** Called with each chunk's byte count, for progress. */
+  onBytes?: (bytes: number) => void;
+  /** The longest NDJSON line kept in memory; longer ones are reported and skipped. */
+  maxLineBytes?: number;
+}
+
+const INSTANCE_FILES = new Set(['.json', '.ndjson', '.jsonl']);
+/** Whole-document JSON is parsed in one piece; beyond this, NDJSON is the way. */
+const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+const DEFAULT_MAX_LINE = 64 * 1024 * 1024;
+
+/** The files behind the inputs: files as given, directories walked for .json/.ndjson/.jsonl, `-` for stdin. */
+export async function* expandInputs(inputs: string[]): AsyncGenerator<{ file: string } | { io: string; file: string }> {
+  for (const input of inputs) {
+    if (input === '-') {
+      yield { file: '-' };
+      continue;
+    }
+    let info;
+    try {
+      info = await stat(input);
+    } catch (error) {
+      yield { file: input, io: describeIoError(error) };
+      continue;
+    }
+    if (!info.isDirectory()) {
+      yield { file: input };
+      continue;
+    }
+    const entries = await readdir(input, { recursive: true, withFileTypes: true });
+    const files = entries
+      .filter((e) => e.isFile() && INSTANCE_FILES.has(extname(e.name).toLowerCase()))
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+    for (const file of files) yield { file };
+  }
+}
+
+/**
+ * The instances of one file, in batches (one per chunk read) so that a million-line file costs a few
+ * hundred awaits, not a million. Never throws: I/O failures and unparsable items are items too.
+ */
+export async function* readInstances(file: string, options: ReadOptions = {}): AsyncGenerator<InputItem[]> {
+  const format = options.format ?? (file !== '-' && extname(file).toLowerCase() === '.json' ? 'json' : 'ndjson');
+  try {
+    if (format === 'json') yield await readDocument(file, options);
+    else yield* readLines(file, options);
+  } catch (error) {
+    yield [{ kind: 'io', file, line: 0, message: describeIoError(error) }];
+  }
+}
+
+async function readDocument(file: string, options: ReadOptions): Promise<InputItem[]> {
+  const text = file === '-' ? await readStream(process.stdin, options) : await readWholeFile(file);
+  options.onBytes?.(Buffer.byteLength(text));
+  if (text.trim() === '') return [{ kind: 'unreadable', file, line: 1, keyword: 'empty', message: 'empty file: no JSON document' }];
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return [{ kind: 'unreadable', file, line: 1, keyword: 'json', message: `invalid JSON: ${(error as Error).message}` }];
+  }
+  if (!Array.isArray(value)) return [{ kind: 'instance', file, line: lineOfFirstValue(text), value }];
+  const lines = elementLines(text);
+  return value.map((element, i) => ({ kind: 'instance', file, line: lines[i] ?? 1, value: element }));
+}
+
+async function* readLines(file: string, options: ReadOptions): AsyncGenerator<InputItem[]> {
+  const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
+  const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
+  stream.setEncoding('utf8');
+  let pending = '';
+  let line = 0;
+  let skipping = false; // inside a line that was too long
+  let sawContent = false;
+  for await (const chunk of stream as AsyncIterable<string>) {
+    options.onBytes?.(Buffer.byteLength(chunk));
+    const batch: InputItem[] = [];
+    let start = 0;
+    let end: number;
+    const text = pending === '' ? chunk : pending + chunk;
+    while ((end = text.indexOf('\n', start)) !== -1) {
+      line++;
+      if (skipping) skipping = false;
+      else sawContent = parseLine(text.slice(start, end), file, line, batch) || sawContent;
+      start = end + 1;
+    }
+    pending = text.slice(start);
+    if (pending.length > maxLine) {
+      if (!skipping) batch.push({ kind: 'unreadable', file, line: line + 1, keyword: 'size', message: `line longer than ${maxLine} characters: skipped` });
+      skipping = true;
+      sawContent = true;
+      pending = '';
+    }
+    if (batch.length > 0) yield batch;
+  }
+  const last: InputItem[] = [];
+  if (!skipping && pending !== '') sawContent = parseLine(pending, file, line + 1, last) || sawContent;
+  if (!sawContent) last.push({ kind: 'unreadable', file, line: 1, keyword: 'empty', message: 'empty input: no JSON instance' });
+  if (last.length > 0) yield last;
+}
+
+/** Adds the item for one NDJSON line; returns whether the line had any content. */
+function parseLine(raw: string, file: string, line: number, batch: InputItem[]): boolean {
+  const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  if (text.trim() === '') return false;
+  try {
+    batch.push({ kind: 'instance', file, line, value: JSON.parse(text) });
+  } catch (error) {
+    batch.push({ kind: 'unreadable', file, line, keyword: 'json', message: `invalid JSON: ${(error as Error).message}` });
+  }
+  return true;
+}
+
+async function readWholeFile(file: string): Promise<string> {
+  const { size } = await stat(file);
+  if (size > MAX_DOCUMENT_BYTES) {
+    throw new Error(`${file} is ${size} bytes; JSON documents over ${MAX_DOCUMENT_BYTES} bytes are not read whole: use NDJSON (one instance per line)`);
+  }
+  return readFile(file, 'utf8');
+}
+
+async function readStream(stream: NodeJS.ReadableStream, options: ReadOptions): Promise<string> {
+  const parts: string[] = [];
+  let size = 0;
+  stream.setEncoding('utf8');
+  for await (const chunk of stream as AsyncIterable<string>) {
+    size += chunk.length;
+    if (size > MAX_DOCUMENT_BYTES) throw new Error(`standard input is over ${MAX_DOCUMENT_BYTES} bytes: use NDJSON (one instance per line)`);
+    options.onBytes?.(0);
+    parts.push(chunk);
+  }
+  return parts.join('');
+}
+
+/** 1-based line of each top-level array element's first character (JSON.parse gives no positions). */
+function elementLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let expectValue = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') continue;
+    if (depth === 1 && expectValue && c !== ']') {
+      lines.push(line);
+      expectValue = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) expectValue = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expectValue = true;
+  }
+  return lines;
+}
+
+function lineOfFirstValue(text: string): number {
+  const offset = text.search(/\S/);
+  return offset <= 0 ? 1 : text.slice(0, offset).split('\n').length;
+}
+
+export function describeIoError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return `no such file or directory: ${e.path ?? ''}`.trim();
+  if (e.code === 'EACCES') return `permission denied: ${e.path ?? ''}`.trim();
+  if (e.code === 'EISDIR') return 'is a directory';
+  return e.message ?? String(error);
+}
