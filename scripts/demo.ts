@@ -1,61 +1,72 @@
+#!/usr/bin/env node
 /**
  * `npm start`: a short simulated user journey through the real node-tracker with the client-session plugin
- * on a lowdb file. An injected clock makes a foreground gap, a background timeout and an app restart
- * happen in a second. Every payload is captured and validated against the vendored Iglu schemas.
- * Exits 1 if any event is invalid.
+ * on a lowdb file, sent over HTTP to a Snowplow-Micro-compatible collector (the embedded one, or
+ * `--collector <url>`). An injected clock makes a foreground gap, a background timeout and an app restart
+ * happen in a second. Exits 1 if any event is bad or missing.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newTracker, buildStructEvent, type Tracker } from '@snowplow/node-tracker';
+import { buildStructEvent, newTracker, type Tracker } from '@snowplow/node-tracker';
+import { startCollector, type GoodEvent } from '../plugin/collector/index.js';
 import { createClientSession, LowdbSessionStore, type ClientSession } from '../plugin/index.js';
-import { IgluValidator, type ValidationReport } from '../plugin/iglu/index.js';
 import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
+import { EXIT, UsageError, parseCommandLine, runCommand } from './lib/cli.js';
+
+const USAGE = `Usage: npm start [-- --collector <url>]
+
+Runs a simulated user journey through the real node-tracker and the client-session plugin, sends it to a
+validating collector over HTTP and prints one row per event. Without --collector it starts the embedded
+collector on a free port; with it, events go to that collector (Snowplow Micro or this package's).
+
+Exit codes: 0 every event good, 1 a bad or missing event, 2 usage error or the collector cannot be reached.`;
 
 const MINUTE = 60_000;
 
-interface Row {
+interface Step {
   step: string;
-  event: string;
-  payload: Record<string, string>;
-}
-
-let time = Date.UTC(2026, 0, 1, 9);
-const clock = { now: () => time, advance: (ms: number) => void (time += ms) };
-
-/** One app process: a session on the shared lowdb file and a node-tracker whose requests are captured. */
-async function launchApp(file: string, sent: Array<Record<string, string>>): Promise<{ tracker: Tracker; session: ClientSession }> {
-  const session = await createClientSession({
-    store: new LowdbSessionStore({ file }),
-    foregroundTimeout: 600,
-    backgroundTimeout: 300,
-    now: clock.now,
-  });
-  const tracker = newTracker(
-    { namespace: 'demo', appId: 'snowplow-client-session-demo' },
-    {
-      endpoint: 'http://127.0.0.1:9',
-      customFetch: async (request: Request) => {
-        sent.push(...((await request.json()) as { data: Array<Record<string, string>> }).data);
-        return new Response(null, { status: 200 });
-      },
-    },
-  );
-  tracker.addPlugin(session);
-  return { tracker, session };
+  action: string;
 }
 
 async function main(): Promise<number> {
+  const { values, positionals } = parseCommandLine(process.argv.slice(2), { collector: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const embedded = values.collector === undefined ? await startCollector({ port: 0 }) : null;
+  const endpoint = ((values.collector as string | undefined) ?? embedded!.url).replace(/\/+$/, '');
+  try {
+    return await runJourney(endpoint, embedded === null ? `collector at ${endpoint}` : `embedded collector at ${endpoint}`);
+  } finally {
+    await embedded?.close();
+  }
+}
+
+async function runJourney(endpoint: string, where: string): Promise<number> {
+  const before = await microAll(endpoint);
   const dir = await mkdtemp(join(tmpdir(), 'snowplow-client-session-demo-'));
   const file = join(dir, 'client_session.json');
-  const sent: Array<Record<string, string>> = [];
-  const steps: Array<{ step: string; event: string }> = [];
-  const track = (tracker: Tracker, step: string, event: string) => {
-    steps.push({ step, event });
-    tracker.track(buildStructEvent({ category: 'demo', action: event }));
+  let time = Date.UTC(2026, 0, 1, 9);
+  const clock = { now: () => time, advance: (ms: number) => void (time += ms) };
+  const steps = new Map<string, Step>(); // by event id
+  // A unique run id in every event, so the rows can be found among a shared collector's other events.
+  const run = `demo-${process.pid}-${Date.now()}`;
+
+  const launch = async (): Promise<{ tracker: Tracker; session: ClientSession }> => {
+    const session = await createClientSession({ store: new LowdbSessionStore({ file }), foregroundTimeout: 600, backgroundTimeout: 300, now: clock.now });
+    const tracker = newTracker({ namespace: 'demo', appId: 'snowplow-client-session-demo' }, { endpoint });
+    tracker.addPlugin(session);
+    return { tracker, session };
+  };
+  const track = (tracker: Tracker, step: string, action: string) => {
+    const payload = tracker.track(buildStructEvent({ category: 'demo', action, label: run }));
+    if (payload?.eid !== undefined) steps.set(String(payload.eid), { step, action });
   };
 
-  let app = await launchApp(file, sent);
+  let app = await launch();
   track(app.tracker, 'launch', 'view_home');
   clock.advance(30_000);
   track(app.tracker, '30 s later', 'add_to_cart');
@@ -70,58 +81,63 @@ async function main(): Promise<number> {
   await app.session.close();
 
   clock.advance(2 * MINUTE);
-  app = await launchApp(file, sent);
+  app = await launch();
   track(app.tracker, 'restart 2 min later (same file)', 'view_home');
   track(app.tracker, 'restarted app', 'checkout');
   await app.tracker.flush();
   await app.session.close();
 
-  const validator = new IgluValidator();
-  const rows: Row[] = sent.map((payload, i) => ({ ...steps[i]!, payload }));
-  const reports = rows.map((row) => validator.validatePayload(row.payload));
-  printTable(rows, reports);
-
-  const invalid = reports.filter((r) => !r.valid).length;
-  const unsessioned = rows.filter((row) => entity(row.payload) === undefined).length;
-  console.log(`\n${rows.length} events sent, ${rows.length - invalid} valid, ${invalid} invalid, ${unsessioned} without client_session.`);
+  const after = await microAll(endpoint);
+  const good = (await microGood(endpoint)).filter((e) => steps.has(String(e.event.event_id)));
+  printTable(steps, new Map(good.map((e) => [String(e.event.event_id), e])));
+  const goodCount = after.good - before.good;
+  const badCount = after.bad - before.bad;
+  const missing = steps.size - good.length;
+  console.log(`\n${steps.size} events sent to the ${where}: ${goodCount} good, ${badCount} bad${missing > 0 ? `, ${missing} not found in /micro/good` : ''}.`);
   console.log(`Session file: ${file}`);
-  if (rows.length !== steps.length) console.error(`expected ${steps.length} events, captured ${rows.length}`);
-  return invalid === 0 && unsessioned === 0 && rows.length === steps.length ? 0 : 1;
+  return badCount === 0 && missing === 0 ? EXIT.ok : EXIT.invalid;
 }
 
-function entity(payload: Record<string, string>): Record<string, unknown> | undefined {
-  const contexts = JSON.parse(Buffer.from(payload.cx ?? '', 'base64url').toString('utf8') || '{"data":[]}') as {
-    data: Array<{ schema: string; data: Record<string, unknown> }>;
-  };
-  return contexts.data.find((e) => e.schema === CLIENT_SESSION_SCHEMA)?.data;
-}
-
-function printTable(rows: Row[], reports: ValidationReport[]): void {
-  const table = rows.map((row, i) => {
-    const e = entity(row.payload) ?? {};
-    const report = reports[i]!;
+function printTable(steps: Map<string, Step>, good: Map<string, GoodEvent>): void {
+  const rows = [...steps].map(([eid, { step, action }]) => {
+    const event = good.get(eid);
+    const contexts = (event?.event.contexts ?? { data: [] }) as { data: Array<{ schema: string; data: Record<string, unknown> }> };
+    const e = contexts.data.find((entity) => entity.schema === CLIENT_SESSION_SCHEMA)?.data ?? {};
     return {
-      step: row.step,
-      event: row.event,
+      step,
+      event: action,
       sessionIndex: String(e.sessionIndex ?? '-'),
       eventIndex: String(e.eventIndex ?? '-'),
       sessionId: String(e.sessionId ?? '-').slice(0, 8),
       previous: String(e.previousSessionId ?? '-').slice(0, 8),
-      valid: report.valid ? 'yes' : `NO: ${report.errors.map((x) => `${x.path} ${x.message}`).join('; ')}`,
+      collector: event === undefined ? 'NOT GOOD' : 'good',
     };
   });
-  const columns = Object.keys(table[0] ?? {}) as Array<keyof (typeof table)[number]>;
-  const widths = columns.map((c) => Math.max(c.length, ...table.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
+  const columns = Object.keys(rows[0] ?? {}) as Array<keyof (typeof rows)[number]>;
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   console.log(line(columns));
   console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const row of table) console.log(line(columns.map((c) => row[c])));
+  for (const row of rows) console.log(line(columns.map((c) => row[c])));
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error('demo failed:', error);
-    process.exit(2);
-  },
-);
+async function microAll(endpoint: string): Promise<{ good: number; bad: number }> {
+  return (await request(endpoint, '/micro/all')) as { good: number; bad: number };
+}
+
+async function microGood(endpoint: string): Promise<GoodEvent[]> {
+  return (await request(endpoint, '/micro/good')) as GoodEvent[];
+}
+
+async function request(endpoint: string, path: string): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(`${endpoint}${path}`);
+  } catch (error) {
+    throw new Error(`cannot reach the collector at ${endpoint}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+  }
+  if (!response.ok) throw new Error(`the collector at ${endpoint} answered ${path} with HTTP ${response.status}: is it Snowplow Micro?`);
+  return response.json();
+}
+
+runCommand('demo', USAGE, main);

@@ -27,9 +27,9 @@ describe('IgluValidator: self-describing JSON', () => {
     expect(report.valid).toBe(false);
     expect(report.errors).toEqual(
       expect.arrayContaining([
-        { path: '/data/sessionIndex', keyword: 'type', message: 'expected integer, found string', schema: CLIENT_SESSION_SCHEMA, expected: 'integer', found: 'string' },
-        { path: '/data/extra', keyword: 'additionalProperties', message: 'is not allowed by the schema (additionalProperties: false)', schema: CLIENT_SESSION_SCHEMA },
-        { path: '/data/userId', keyword: 'required', message: 'is missing but it is required', schema: CLIENT_SESSION_SCHEMA },
+        { path: '/data/sessionIndex', dataPath: '/sessionIndex', keyword: 'type', message: 'expected integer, found string', schema: CLIENT_SESSION_SCHEMA, expected: 'integer', found: 'string' },
+        { path: '/data/extra', dataPath: '/extra', keyword: 'additionalProperties', message: 'is not allowed by the schema (additionalProperties: false)', schema: CLIENT_SESSION_SCHEMA },
+        { path: '/data/userId', dataPath: '/userId', keyword: 'required', message: 'is missing but it is required', schema: CLIENT_SESSION_SCHEMA },
       ]),
     );
   });
@@ -94,9 +94,9 @@ describe('IgluValidator: tracker payloads', () => {
       ue_px: b64({ schema: 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0', data: { schema: CLIENT_SESSION_SCHEMA, data: { ...entity, storageMechanism: 'DISK' } } }),
     };
     const report = validator.validatePayload(payload);
-    expect(report.errors.map((e) => [e.path, e.keyword])).toEqual([
-      ['/cx/data/0/data/eventIndex', 'minimum'],
-      ['/ue_px/data/data/storageMechanism', 'enum'],
+    expect(report.errors.map((e) => [e.path, e.dataPath, e.keyword])).toEqual([
+      ['/cx/data/0/data/eventIndex', '/eventIndex', 'minimum'],
+      ['/ue_px/data/data/storageMechanism', '/storageMechanism', 'enum'],
     ]);
   });
 

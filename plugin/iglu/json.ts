@@ -13,7 +13,9 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
  * Decodes a base64 (standard or URL-safe) field that holds JSON. Node's decoder skips characters outside
  * the alphabet silently, so the alphabet is checked first: garbage is reported, not half-decoded.
  */
-export function decodeBase64Json(text: string): { ok: true; value: unknown } | { ok: false; keyword: string; message: string } {
+export type Decoded = { ok: true; value: unknown } | { ok: false; keyword: 'json' | 'base64'; message: string };
+
+export function decodeBase64Json(text: string): Decoded {
   if (!BASE64.test(text) || text.length % 4 === 1) {
     return { ok: false, keyword: 'base64', message: 'not valid base64' };
   }
@@ -23,4 +25,23 @@ export function decodeBase64Json(text: string): { ok: true; value: unknown } | {
   } catch (error) {
     return { ok: false, keyword: 'json', message: `decoded base64 is not valid JSON (${(error as Error).message})` };
   }
+}
+
+export function parseJson(text: string): Decoded {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, keyword: 'json', message: `not valid JSON (${(error as Error).message})` };
+  }
+}
+
+/** The tracker payload fields that carry JSON: contexts (`co` plain, `cx` base64) and the event (`ue_pr`, `ue_px`). */
+export const EMBEDDED_JSON_FIELDS = ['co', 'cx', 'ue_pr', 'ue_px'] as const;
+export type EmbeddedJsonField = (typeof EMBEDDED_JSON_FIELDS)[number];
+
+/** The decoded JSON of one of those fields, `undefined` when the payload does not have it as a string. */
+export function decodeEmbeddedJson(payload: Record<string, unknown>, field: EmbeddedJsonField): Decoded | undefined {
+  const text = payload[field];
+  if (typeof text !== 'string') return undefined;
+  return field === 'cx' || field === 'ue_px' ? decodeBase64Json(text) : parseJson(text);
 }

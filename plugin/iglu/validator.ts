@@ -1,6 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createIgluAjv, type IgluAjv } from './ajv.js';
-import { decodeBase64Json, jsonTypeOf } from './json.js';
+import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, jsonTypeOf } from './json.js';
 import { IgluResolver } from './resolver.js';
 import { parseIgluUri } from './schema-key.js';
 
@@ -11,6 +11,8 @@ const PAYLOAD_DATA_LATEST = `iglu:${SNOWPLOW}/payload_data/jsonschema/1-0-4`;
 export interface ValidationIssue {
   /** JSON pointer into the instance; decoded fields (`cx`, `ue_px`, …) are stepped into as if plain JSON. */
   path: string;
+  /** JSON pointer into the data that `schema` validated (for bad rows' data reports); absent when no schema ran. */
+  dataPath?: string;
   /** The JSON Schema keyword that failed, or `iglu` (resolution, not self-describing), `json`, `base64`. */
   keyword: string;
   message: string;
@@ -67,14 +69,17 @@ export class IgluValidator {
     return { valid: errors.length === 0, schema, errors };
   }
 
-  /** One tracker payload (a `payload_data` item): its fields, then its contexts and self-describing event. */
-  validatePayload(payload: unknown): ValidationReport {
+  /**
+   * One tracker payload (a `payload_data` item): its fields against `payloadSchema` (a `payload_data`
+   * version, 1-0-4 by default), then its contexts and self-describing event.
+   */
+  validatePayload(payload: unknown, payloadSchema: string = PAYLOAD_DATA_LATEST): ValidationReport {
     const errors: ValidationIssue[] = [];
-    const compiled = this.compile(PAYLOAD_DATA_LATEST);
-    if (compiled.ok) this.#run(compiled.validate, [payload], PAYLOAD_DATA_LATEST, '', errors, '/0');
-    else errors.push({ path: '', keyword: compiled.keyword, message: compiled.reason, schema: PAYLOAD_DATA_LATEST });
+    const compiled = this.compile(payloadSchema);
+    if (compiled.ok) this.#run(compiled.validate, [payload], payloadSchema, '', errors, '/0');
+    else errors.push({ path: '', keyword: compiled.keyword, message: compiled.reason, schema: payloadSchema });
     this.#payloadFields(payload, '', errors);
-    return { valid: errors.length === 0, schema: PAYLOAD_DATA_LATEST, errors };
+    return { valid: errors.length === 0, schema: payloadSchema, errors };
   }
 
   /** `data` against the schema at `uri` alone, without stepping into wrapped instances. */
@@ -144,19 +149,12 @@ export class IgluValidator {
   /** The JSON fields inside a payload: `co`/`cx` hold contexts, `ue_pr`/`ue_px` the self-describing event. */
   #payloadFields(payload: unknown, path: string, errors: ValidationIssue[]): void {
     if (!isRecord(payload)) return; // the payload_data schema already reported it
-    for (const [plain, encoded] of [['co', 'cx'], ['ue_pr', 'ue_px']] as const) {
-      if (typeof payload[plain] === 'string') this.#embedded(payload[plain], false, `${path}/${plain}`, errors);
-      if (typeof payload[encoded] === 'string') this.#embedded(payload[encoded], true, `${path}/${encoded}`, errors);
+    for (const field of EMBEDDED_JSON_FIELDS) {
+      const decoded = decodeEmbeddedJson(payload, field);
+      if (decoded === undefined) continue;
+      if (decoded.ok) this.#selfDescribing(decoded.value, `${path}/${field}`, errors);
+      else errors.push({ path: `${path}/${field}`, keyword: decoded.keyword, message: decoded.message, schema: null });
     }
-  }
-
-  #embedded(text: string, base64: boolean, path: string, errors: ValidationIssue[]): void {
-    const decoded = base64 ? decodeBase64Json(text) : parseJson(text);
-    if (!decoded.ok) {
-      errors.push({ path, keyword: decoded.keyword, message: decoded.message, schema: null });
-      return;
-    }
-    this.#selfDescribing(decoded.value, path, errors);
   }
 
   #data(uri: string, data: unknown, path: string, errors: ValidationIssue[]): void {
@@ -170,46 +168,44 @@ export class IgluValidator {
     if (validate(data)) return;
     for (const error of validate.errors ?? []) {
       const instancePath = strip !== '' && error.instancePath.startsWith(strip) ? error.instancePath.slice(strip.length) : error.instancePath;
-      errors.push(toIssue(error, `${path}${instancePath}`, uri));
+      errors.push(toIssue(error, path, instancePath, uri));
     }
   }
 }
 
 /** An Ajv error as an issue that says where, what was expected and what was found. */
-function toIssue(error: ErrorObject, path: string, schema: string): ValidationIssue {
+function toIssue(error: ErrorObject, prefix: string, dataPath: string, schema: string): ValidationIssue {
+  const issue = shapeIssue(error, dataPath, schema);
+  return { ...issue, path: `${prefix}${issue.dataPath}` };
+}
+
+function shapeIssue(error: ErrorObject, path: string, schema: string): ValidationIssue & { dataPath: string } {
   const params = error.params as Record<string, unknown>;
+  const at = (dataPath: string) => ({ path: dataPath, dataPath });
   switch (error.keyword) {
     case 'type': {
       const expected = Array.isArray(params.type) ? params.type.join(' or ') : String(params.type);
       const found = jsonTypeOf(error.data);
-      return { path, keyword: 'type', message: `expected ${expected}, found ${found}`, schema, expected, found };
+      return { ...at(path), keyword: 'type', message: `expected ${expected}, found ${found}`, schema, expected, found };
     }
     case 'required':
-      return { path: `${path}/${escapePointer(String(params.missingProperty))}`, keyword: 'required', message: 'is missing but it is required', schema };
+      return { ...at(`${path}/${escapePointer(String(params.missingProperty))}`), keyword: 'required', message: 'is missing but it is required', schema };
     case 'additionalProperties':
       return {
-        path: `${path}/${escapePointer(String(params.additionalProperty))}`,
+        ...at(`${path}/${escapePointer(String(params.additionalProperty))}`),
         keyword: 'additionalProperties',
         message: 'is not allowed by the schema (additionalProperties: false)',
         schema,
       };
     case 'enum':
       return {
-        path,
+        ...at(path),
         keyword: 'enum',
         message: `expected one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, found ${preview(error.data)}`,
         schema,
       };
     default:
-      return { path, keyword: error.keyword, message: `${error.message ?? 'is invalid'}, found ${preview(error.data)}`, schema };
-  }
-}
-
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; keyword: string; message: string } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    return { ok: false, keyword: 'json', message: `not valid JSON (${(error as Error).message})` };
+      return { ...at(path), keyword: error.keyword, message: `${error.message ?? 'is invalid'}, found ${preview(error.data)}`, schema };
   }
 }
 

@@ -1,0 +1,261 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { IgluValidator, parseIgluUri, type ValidationIssue } from '../iglu/index.js';
+import { PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
+import { EventCache, type GoodEventFilters } from './event-cache.js';
+import { badRequest, processPayload, type RequestInfo } from './events.js';
+
+export interface CollectorOptions {
+  /** Default 9090; `0` picks a free port. */
+  port?: number;
+  /** Default `127.0.0.1`: only this machine can send. */
+  host?: string;
+  /** Static Iglu repositories searched before this package's `schemas/`. */
+  schemas?: string[];
+  /** Larger request bodies get 413. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Good and bad events kept each; the oldest are dropped beyond it. Default 100 000. */
+  maxEvents?: number;
+}
+
+export interface RunningCollector {
+  /** `http://host:port`, the endpoint to give a tracker. */
+  url: string;
+  port: number;
+  counts(): { total: number; good: number; bad: number };
+  /** Events dropped because `maxEvents` was reached. */
+  dropped(): { good: number; bad: number };
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>;
+}
+
+const TP2_PATH = '/com.snowplowanalytics.snowplow/tp2';
+const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-';
+const MAX_FILTER_BYTES = 64 * 1024;
+// A 1x1 transparent GIF, what collectors answer to GET /i.
+const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A collector that validates like Snowplow Micro: trackers send to it (`POST /com.snowplowanalytics.snowplow/tp2`,
+ * `GET /i`), tests read `/micro/all`, `/micro/good`, `/micro/bad` and `/micro/reset`.
+ */
+export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
+  const { port, host, schemas, maxBodyBytes, maxEvents } = checkOptions(options);
+  const validator = new IgluValidator({ repositories: schemas });
+  const cache = new EventCache(maxEvents);
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : 500;
+      const message = error instanceof Error ? error.message : String(error);
+      send(res, status, { error: message }, status === 413 ? { Connection: 'close' } : {});
+      if (status === 413) res.on('finish', () => req.destroy());
+    });
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://collector.invalid');
+    if (req.method === 'OPTIONS') return send(res, 204, null);
+    switch (url.pathname) {
+      case TP2_PATH: {
+        allow(req, 'POST');
+        const contentType = req.headers['content-type'] ?? '';
+        if (!/^application\/json\b/i.test(contentType)) throw new HttpError(415, `content type must be application/json, got ${contentType || 'none'}`);
+        const body = await readBody(req, maxBodyBytes);
+        collectBatch(body, requestInfo(req, url, body));
+        return send(res, 200, 'ok');
+      }
+      case '/i': {
+        allow(req, 'GET');
+        const payload = Object.fromEntries(url.searchParams);
+        record(processPayload(payload, PAYLOAD_DATA_SCHEMA, requestInfo(req, url, null), validator));
+        res.writeHead(200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store', ...cors(req) });
+        res.end(PIXEL);
+        return;
+      }
+      case '/health':
+        allow(req, 'GET');
+        return send(res, 200, 'ok');
+      case '/micro/all':
+        allow(req, 'GET', 'POST');
+        return send(res, 200, cache.counts());
+      case '/micro/good':
+        allow(req, 'GET', 'POST');
+        return send(res, 200, cache.good(req.method === 'POST' ? goodFilters(await readJson(req)) : {}));
+      case '/micro/bad':
+        allow(req, 'GET', 'POST');
+        return send(res, 200, cache.bad(req.method === 'POST' ? limitOf(await readJson(req)) : undefined));
+      case '/micro/reset':
+        allow(req, 'GET', 'POST');
+        cache.reset();
+        return send(res, 200, cache.counts());
+      default:
+        throw new HttpError(404, `unknown path ${url.pathname}; trackers send to ${TP2_PATH} or /i, tests read /micro/all, /micro/good, /micro/bad, /micro/reset`);
+    }
+  }
+
+  /** A tp2 body: every payload becomes a good or bad event; a body that holds no payloads becomes one bad event. */
+  function collectBatch(body: string, request: RequestInfo): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (error) {
+      return record({ bad: badRequest(request, [issue('/body', 'json', `not valid JSON (${(error as Error).message})`)], validator) });
+    }
+    const schema = (parsed as { schema?: unknown } | null)?.schema;
+    if (typeof schema !== 'string' || !schema.startsWith(PAYLOAD_DATA_PREFIX) || parseIgluUri(schema) === null) {
+      return record({ bad: badRequest(request, [issue('/schema', 'iglu', `not self-describing JSON with a payload_data schema (found ${JSON.stringify(schema) ?? 'none'})`)], validator) });
+    }
+    const data = (parsed as { data?: unknown }).data;
+    if (!Array.isArray(data) || data.length === 0) {
+      return record({ bad: badRequest(request, validator.validateData(schema, data).errors, validator) });
+    }
+    for (const payload of data) record(processPayload(payload, schema, request, validator));
+  }
+
+  function record(result: ReturnType<typeof processPayload>): void {
+    if ('good' in result) cache.addGood(result.good);
+    else cache.addBad(result.bad);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    port: actualPort,
+    counts: () => cache.counts(),
+    dropped: () => cache.dropped(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function issue(path: string, keyword: string, message: string): ValidationIssue {
+  return { path, keyword, message, schema: null };
+}
+
+function allow(req: IncomingMessage, ...methods: string[]): void {
+  if (!methods.includes(req.method ?? '')) throw new HttpError(405, `${req.method} is not allowed here; use ${methods.join(' or ')}`);
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new HttpError(413, `body of ${declared} bytes is over the limit of ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, `body is over the limit of ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req, MAX_FILTER_BYTES);
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'the filter body is not valid JSON');
+  }
+}
+
+function goodFilters(body: unknown): GoodEventFilters {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'filters must be a JSON object');
+  const { event_type, schema, contexts } = body as Record<string, unknown>;
+  if (event_type !== undefined && typeof event_type !== 'string') throw new HttpError(400, 'filter event_type must be a string');
+  if (schema !== undefined && typeof schema !== 'string') throw new HttpError(400, 'filter schema must be a string');
+  if (contexts !== undefined && !(Array.isArray(contexts) && contexts.every((c) => typeof c === 'string'))) {
+    throw new HttpError(400, 'filter contexts must be an array of schema URIs');
+  }
+  return { event_type, schema, contexts, limit: limitOf(body) } as GoodEventFilters;
+}
+
+function limitOf(body: unknown): number | undefined {
+  const limit = (body as Record<string, unknown> | null)?.limit;
+  if (limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || (limit as number) < 0) throw new HttpError(400, 'filter limit must be a whole number >= 0');
+  return limit as number;
+}
+
+function requestInfo(req: IncomingMessage, url: URL, body: string | null): RequestInfo {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return typeof value === 'string' ? value : null;
+  };
+  const headers: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  return {
+    timestamp: new Date(),
+    ipAddress: req.socket.remoteAddress ?? 'unknown',
+    userAgent: header('user-agent'),
+    refererUri: header('referer'),
+    headers,
+    contentType: header('content-type'),
+    hostname: header('host') ?? 'unknown',
+    path: url.pathname,
+    querystring: url.search === '' ? null : url.search.slice(1),
+    body,
+    networkUserId: /(?:^|;\s*)sp=([^;]+)/.exec(header('cookie') ?? '')?.[1] ?? null,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const req = res.req;
+  if (res.headersSent) return;
+  const text = body === null ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    ...cors(req),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Browser trackers send with credentials from any origin, as to a real collector. */
+function cors(req: IncomingMessage): Record<string, string> {
+  return {
+    'Access-Control-Allow-Origin': req.headers.origin ?? '*',
+    'Access-Control-Allow-Credentials': 'true',
+    'Access-Control-Allow-Headers': 'Content-Type, SP-Anonymous',
+    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+  };
+}
+
+function checkOptions(options: CollectorOptions) {
+  const fail = (name: string, allowed: string, value: unknown): never => {
+    throw new RangeError(`snowplow-client-session: startCollector option \`${name}\` must be ${allowed}, got ${JSON.stringify(value)}`);
+  };
+  const port = options.port ?? 9090;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('port', 'an integer from 0 to 65535', port);
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host === '') fail('host', 'a host name or address', host);
+  const schemas = options.schemas ?? [];
+  if (!Array.isArray(schemas) || !schemas.every((s) => typeof s === 'string')) fail('schemas', 'an array of folder paths', schemas);
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) fail('maxBodyBytes', 'a whole number of bytes >= 1', maxBodyBytes);
+  const maxEvents = options.maxEvents ?? 100_000;
+  if (!Number.isInteger(maxEvents) || maxEvents < 1) fail('maxEvents', 'a whole number >= 1', maxEvents);
+  return { port, host, schemas, maxBodyBytes, maxEvents };
+}

@@ -1,0 +1,3 @@
+export { startCollector, type CollectorOptions, type RunningCollector } from './collector.js';
+export type { GoodEventFilters } from './event-cache.js';
+export { BAD_EVENT_HEADLINE, type BadEvent, type GoodEvent, type RawEvent } from './events.js';

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/** `snowplow-collector [--port 9090] [--host 127.0.0.1] [--schemas dir]...`: a Snowplow-Micro-compatible collector. */
+import { startCollector } from '../plugin/collector/index.js';
+import { EXIT, UsageError, parseCommandLine, runCommand } from './lib/cli.js';
+
+const USAGE = `Usage: npm run collector -- [options]
+
+A validating collector with Snowplow Micro's API. Trackers send to <url>/com.snowplowanalytics.snowplow/tp2
+(POST) or <url>/i (GET); tests read /micro/all, /micro/good, /micro/bad and /micro/reset.
+
+Options:
+  --port <n>             port to listen on (default 9090; 0 picks a free one)
+  --host <host>          address to bind (default 127.0.0.1: this machine only)
+  --schemas <dir>        a static Iglu repository searched before this package's schemas/ (repeatable)
+  --max-body-bytes <n>   larger request bodies get 413 (default 1048576)
+  --max-events <n>       good and bad events kept each, oldest dropped first (default 100000)
+  -h, --help             this text
+
+Runs until interrupted (Ctrl-C). Exit codes: 0 stopped, 2 usage error or the port cannot be used.`;
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseCommandLine(process.argv.slice(2), {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    schemas: { type: 'string', multiple: true },
+    'max-body-bytes': { type: 'string' },
+    'max-events': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const collector = await startCollector({
+    port: integer(values.port, '--port'),
+    host: values.host as string | undefined,
+    schemas: values.schemas as string[] | undefined,
+    maxBodyBytes: integer(values['max-body-bytes'], '--max-body-bytes'),
+    maxEvents: integer(values['max-events'], '--max-events'),
+  }).catch((error: Error) => {
+    throw error instanceof RangeError ? new UsageError(error.message) : error;
+  });
+  process.stdout.write(`Collector listening on ${collector.url} (send to ${collector.url}/com.snowplowanalytics.snowplow/tp2)\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  const { good, bad } = collector.counts();
+  await collector.close();
+  process.stdout.write(`Stopped: ${good} good, ${bad} bad events.\n`);
+  return EXIT.ok;
+}
+
+function integer(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(String(value))) throw new UsageError(`${flag} must be a whole number, got ${String(value)}`);
+  return Number(value);
+}
+
+runCommand('collector', USAGE, main);
