@@ -1,11 +1,21 @@
-import { LOG, type CorePlugin, type CorePluginConfiguration, type PayloadBuilder, type Payload } from '@snowplow/tracker-core';
+import {
+  buildSelfDescribingEvent,
+  LOG,
+  type CorePlugin,
+  type CorePluginConfiguration,
+  type Payload,
+  type PayloadBuilder,
+  type TrackerCore,
+} from '@snowplow/tracker-core';
 import { v4 as uuidv4 } from 'uuid';
-import { CLIENT_SESSION_SCHEMA } from './schema-uris.js';
+import { APPLICATION_BACKGROUND_SCHEMA, APPLICATION_FOREGROUND_SCHEMA, CLIENT_SESSION_SCHEMA } from './schema-uris.js';
 import { clientSessionEntity, type ClientSessionEntity } from './session/entity.js';
-import { resolveOptions, type ClientSessionOptions, type SessionLogger } from './session/options.js';
+import { sessionEndEvent, sessionStartEvent, type LifecycleEvent } from './session/lifecycle-events.js';
+import { resolveOptions, type ClientSessionOptions, type SessionInfo, type SessionLogger } from './session/options.js';
+import { SessionChecker } from './session/session-checker.js';
 import { SessionWriter } from './session/session-writer.js';
-import { nextSessionState, type SessionDecision } from './session/state.js';
-import { readStoredSession } from './session/stored-session.js';
+import { endSession, expiryReason, nextSessionState, type SessionEndReason, type SessionState } from './session/state.js';
+import { readStoredSession, type StoredSession } from './session/stored-session.js';
 import { DEFAULT_STORE_FILE, LowdbSessionStore } from './stores/lowdb-session-store.js';
 import type { SessionStore } from './stores/session-store.js';
 
@@ -13,108 +23,260 @@ import type { SessionStore } from './stores/session-store.js';
 export interface ClientSession extends CorePluginConfiguration {
   /** The tracker-core plugin (also for `trackerCore({ corePlugins: [session.plugin] })`). */
   readonly plugin: CorePlugin;
-  /** Switches between the foreground and background timeout. */
-  setBackground(isBackground: boolean): void;
-  isBackground(): boolean;
-  /** The `client_session` data attached to the last event, or `null` before any. */
-  getSessionContext(): ClientSessionEntity | null;
-  /** The next event opens a new session. */
-  startNewSession(): void;
-  /** Writes the session to the store now; rejects with the store's error if that fails. */
+  /** Switches between the foreground and background timeout (of the default session, or of `key`'s). */
+  setBackground(isBackground: boolean, key?: string): void;
+  isBackground(key?: string): boolean;
+  /** The `client_session` data attached to the last event (of the default session, or of `key`'s), or `null`. */
+  getSessionContext(key?: string): ClientSessionEntity | null;
+  /** The next event (of the default session, or of `key`'s) opens a new session. */
+  startNewSession(key?: string): void;
+  /** Writes the sessions to the store now; rejects with the store's error if that fails. */
   flush(): Promise<void>;
-  /** Flushes, then releases the store. */
+  /** Stops the checker, flushes, then releases the store. */
   close(): Promise<void>;
 }
 
-/** The event being tracked: decided in `beforeTrack`, committed in `afterTrack` if the event was sent. */
-interface PendingEvent {
-  eventId: string;
-  decision: SessionDecision;
-  entity: ClientSessionEntity;
+/** One session's slot: the default session has key `undefined`, keyed sessions their key. */
+interface Slot {
+  key: string | undefined;
+  session: SessionState | null;
+  /** Used when the slot opens its first session. */
+  userId: string;
+  background: boolean;
+  forceNewSession: boolean;
+  lastEntity: ClientSessionEntity | null;
 }
 
+/** The event being tracked: decided in `beforeTrack`, committed in `afterTrack` if it was sent. */
+interface PendingEvent {
+  slot: Slot;
+  eventId: string;
+  state: SessionState;
+  entity: ClientSessionEntity;
+  /** An application_background / application_foreground event switches the state once counted. */
+  backgroundAfter: boolean | undefined;
+}
+
+const MAX_DATE_MS = 8.64e15;
+
 export async function createClientSession(options: ClientSessionOptions = {}): Promise<ClientSession> {
-  const { policy, now } = resolveOptions(options);
+  const config = resolveOptions(options);
+  const { policy } = config;
   const logger: SessionLogger = options.logger ?? LOG;
   const store: SessionStore = options.store ?? new LowdbSessionStore({ file: DEFAULT_STORE_FILE });
+  const slots = new Map<string | undefined, Slot>();
+  slots.set(undefined, newSlot(undefined, await loadStoredSession(store, logger)));
+  if (options.sessionKey !== undefined) {
+    for (const [key, stored] of await loadKeyedSessions(store, logger)) slots.set(key, newSlot(key, stored));
+  }
 
-  const stored = await loadStoredSession(store, logger);
-  let session = stored.state;
-  const userId = stored.userId ?? uuidv4();
-  let background = false;
-  let forceNewSession = false;
-  let lastEntity: ClientSessionEntity | null = null;
+  let core: TrackerCore | undefined;
+  let lifecycleDepth = 0; // > 0 while the plugin tracks its own session_start / session_end
   let pending: PendingEvent | null = null;
   let closed = false;
+  let warnedNoTracker = false;
 
   const writer = new SessionWriter(
     store,
-    (error) => logger.error('snowplow-client-session: cannot write the session store; tracking goes on from memory and the write is retried', error),
+    (error) => {
+      logger.error('snowplow-client-session: cannot write the session store; tracking goes on from memory and the write is retried', error);
+      call('onError', options.onError, error);
+    },
     () => logger.warn('snowplow-client-session: the session store is writable again'),
   );
+  const checker = new SessionChecker(config.checkInterval, checkSessions);
+  pruneAndExpire(clock(), false);
+  if (hasLiveSession()) checker.start();
+
+  function newSlot(key: string | undefined, stored: StoredSession): Slot {
+    return { key, session: stored.state, userId: stored.userId ?? uuidv4(), background: false, forceNewSession: false, lastEntity: null };
+  }
+
+  function slotFor(key: string | undefined): Slot {
+    let slot = slots.get(key);
+    if (slot === undefined) {
+      slot = newSlot(key, readStoredSession(null));
+      slots.set(key, slot);
+    }
+    return slot;
+  }
 
   function clock(): number {
-    const value = now();
-    if (Number.isFinite(value)) return value;
-    logger.warn(`snowplow-client-session: now() returned ${String(value)}; using Date.now() for this event`);
+    const value = config.now();
+    if (Number.isFinite(value) && Math.abs(value) <= MAX_DATE_MS) return value;
+    logger.warn(`snowplow-client-session: now() returned ${String(value)}; using Date.now() instead`);
     return Date.now();
   }
 
+  function keyOf(payload: Payload): string | undefined {
+    if (options.sessionKey === undefined) return undefined;
+    try {
+      const key = options.sessionKey(payload);
+      return typeof key === 'string' && key !== '' ? key : undefined;
+    } catch (error) {
+      logger.error('snowplow-client-session: sessionKey threw; the event goes to the default session', error);
+      return undefined;
+    }
+  }
+
   function beforeTrack(pb: PayloadBuilder): void {
+    if (lifecycleDepth > 0) return; // our own lifecycle event: it already carries its entity
     pending = null; // an event that a filter dropped never reached afterTrack: forget it
     try {
       const payload = pb.getPayload();
-      const time = clock();
+      const slot = slotFor(keyOf(payload));
+      const now = clock();
       const eventId = typeof payload.eid === 'string' ? payload.eid : uuidv4();
       const decision = nextSessionState(
-        session,
+        slot.session,
         {
           eventId,
-          eventTimestamp: Number(payload.ttm ?? payload.dtm ?? time),
-          now: time,
-          background,
-          forceNewSession,
+          eventTimestamp: Number(payload.ttm ?? payload.dtm ?? now),
+          now,
+          background: slot.background,
+          forceNewSession: slot.forceNewSession,
           uid: typeof payload.uid === 'string' ? payload.uid : null,
         },
         policy,
         uuidv4,
-        userId,
+        slot.userId,
       );
+      // Ending and opening are facts whatever happens to this event, and their events must precede it.
+      if (decision.ended !== null) end(slot, decision.ended.session, decision.ended.reason);
+      if (decision.opened !== null) open(slot, decision.opened);
       const entity = clientSessionEntity(decision.state, store.storageMechanism);
       pb.addContextEntity({ schema: CLIENT_SESSION_SCHEMA, data: { ...entity } });
-      pending = { eventId, decision, entity };
+      if (config.atomicSessionFields) {
+        pb.add('sid', decision.state.sessionId);
+        pb.add('vid', String(decision.state.sessionIndex));
+      }
+      pending = { slot, eventId, state: decision.state, entity, backgroundAfter: backgroundSwitch(pb) };
+      checker.start();
     } catch (error) {
       logger.error('snowplow-client-session: cannot sessionize an event; it is sent without a client_session entity', error);
     }
   }
 
   function afterTrack(payload: Payload): void {
+    if (lifecycleDepth > 0) return;
     const done = pending;
     pending = null;
     if (done === null || payload.eid !== done.eventId) return;
-    session = done.decision.state;
-    lastEntity = done.entity;
-    if (done.decision.started) forceNewSession = false;
-    if (!closed) writer.save(undefined, session);
+    const { slot } = done;
+    commit(slot, done.state);
+    slot.lastEntity = done.entity;
+    if (done.backgroundAfter !== undefined) slot.background = done.backgroundAfter;
+    call('onSessionUpdate', options.onSessionUpdate, info(slot.key, done.entity));
   }
 
+  function commit(slot: Slot, session: SessionState): void {
+    slot.session = session;
+    if (!closed) writer.save(slot.key, session);
+  }
+
+  function end(slot: Slot, ended: SessionState, reason: SessionEndReason): void {
+    commit(slot, ended);
+    const entity = clientSessionEntity(ended, store.storageMechanism);
+    call('onSessionEnd', options.onSessionEnd, info(slot.key, entity), reason);
+    if (config.sessionEvents) trackLifecycle(sessionEndEvent(ended, reason), { ...entity, eventIndex: null });
+  }
+
+  function open(slot: Slot, opened: SessionState): void {
+    commit(slot, opened);
+    slot.forceNewSession = false;
+    const entity = clientSessionEntity(opened, store.storageMechanism);
+    call('onSessionStart', options.onSessionStart, info(slot.key, entity));
+    if (config.sessionEvents) trackLifecycle(sessionStartEvent(opened), { ...entity, eventIndex: null });
+  }
+
+  /** Tracks a lifecycle event through the tracker the plugin is on; `beforeTrack` lets it pass as it is. */
+  function trackLifecycle(lifecycle: LifecycleEvent, entity: ClientSessionEntity): void {
+    if (core === undefined) {
+      if (!warnedNoTracker) logger.warn('snowplow-client-session: sessionEvents is on but the plugin is not on a tracker yet; session events are skipped');
+      warnedNoTracker = true;
+      return;
+    }
+    lifecycleDepth++;
+    try {
+      core.track(buildSelfDescribingEvent({ event: lifecycle.event }), [{ schema: CLIENT_SESSION_SCHEMA, data: { ...entity } }], {
+        type: 'ttm',
+        value: lifecycle.timestamp,
+      });
+    } catch (error) {
+      logger.error('snowplow-client-session: cannot track a session event', error);
+    } finally {
+      lifecycleDepth--;
+    }
+  }
+
+  /** The checker's tick: end what has expired, prune keyed records past retention, stop when nothing is live. */
+  function checkSessions(): void {
+    try {
+      pruneAndExpire(clock(), true);
+      if (!hasLiveSession()) checker.stop();
+    } catch (error) {
+      logger.error('snowplow-client-session: the session check failed', error);
+    }
+  }
+
+  function pruneAndExpire(now: number, expire: boolean): void {
+    for (const slot of [...slots.values()]) {
+      const session = slot.session;
+      if (session === null) continue;
+      if (slot.key !== undefined && now - session.lastActivityAt > config.retention) {
+        slots.delete(slot.key);
+        if (!closed) writer.remove(slot.key);
+        continue;
+      }
+      if (!expire || session.ended) continue;
+      const reason = expiryReason(session, now, slot.background, policy);
+      if (reason !== null) end(slot, endSession(session), reason);
+    }
+  }
+
+  function hasLiveSession(): boolean {
+    for (const slot of slots.values()) if (slot.session !== null && !slot.session.ended) return true;
+    return false;
+  }
+
+  function call<A extends unknown[]>(name: string, callback: ((...args: A) => void) | undefined, ...args: A): void {
+    if (callback === undefined) return;
+    try {
+      callback(...args);
+    } catch (error) {
+      logger.error(`snowplow-client-session: the ${name} callback threw; tracking goes on`, error);
+    }
+  }
+
+  const plugin: CorePlugin = {
+    activateCorePlugin: (tracker) => void (core = tracker),
+    deactivatePlugin: () => checker.stop(),
+    beforeTrack,
+    afterTrack,
+  };
+
   return {
-    plugin: { beforeTrack, afterTrack },
-    setBackground(isBackground: boolean): void {
+    plugin,
+    setBackground(isBackground: boolean, key?: string): void {
       if (typeof isBackground !== 'boolean') {
         throw new TypeError(`snowplow-client-session: setBackground expects a boolean, got ${typeof isBackground}`);
       }
-      background = isBackground;
+      slotFor(key).background = isBackground;
+      if (!isBackground && hasLiveSession()) checker.start(); // seed 003: foregrounding resumes the checker
     },
-    isBackground: () => background,
-    getSessionContext: () => (lastEntity === null ? null : { ...lastEntity }),
-    startNewSession(): void {
-      forceNewSession = true;
+    isBackground: (key?: string) => slots.get(key)?.background ?? false,
+    getSessionContext(key?: string): ClientSessionEntity | null {
+      const entity = slots.get(key)?.lastEntity ?? null;
+      return entity === null ? null : { ...entity };
+    },
+    startNewSession(key?: string): void {
+      slotFor(key).forceNewSession = true;
     },
     flush: () => writer.flush(),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      checker.stop();
       writer.stop();
       await writer.flush();
       await store.close?.();
@@ -122,7 +284,22 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
   };
 }
 
-async function loadStoredSession(store: SessionStore, logger: SessionLogger) {
+/** An application_background / application_foreground event: read from the unencoded JSON, no decoding. */
+function backgroundSwitch(pb: PayloadBuilder): boolean | undefined {
+  for (const { keyIfEncoded, json } of pb.getJson()) {
+    if (keyIfEncoded !== 'ue_px') continue;
+    const schema = (json.data as { schema?: unknown } | undefined)?.schema;
+    if (schema === APPLICATION_BACKGROUND_SCHEMA) return true;
+    if (schema === APPLICATION_FOREGROUND_SCHEMA) return false;
+  }
+  return undefined;
+}
+
+function info(key: string | undefined, entity: ClientSessionEntity): SessionInfo {
+  return key === undefined ? { ...entity } : { ...entity, key };
+}
+
+async function loadStoredSession(store: SessionStore, logger: SessionLogger): Promise<StoredSession> {
   let raw: unknown;
   try {
     raw = await store.getSession();
@@ -136,4 +313,28 @@ async function loadStoredSession(store: SessionStore, logger: SessionLogger) {
     logger.warn(`snowplow-client-session: ignoring the stored session: ${stored.problem}; starting a new session${kept}`);
   }
   return stored;
+}
+
+/** Every keyed session the store can list; unusable records are skipped with one warning. */
+async function loadKeyedSessions(store: SessionStore, logger: SessionLogger): Promise<Array<[string, StoredSession]>> {
+  if (store.getSessions === undefined) {
+    logger.warn('snowplow-client-session: the store cannot list sessions (no getSessions); keyed sessions start afresh in this process');
+    return [];
+  }
+  let entries: Iterable<[string, SessionState]>;
+  try {
+    entries = await store.getSessions();
+  } catch (error) {
+    logger.error('snowplow-client-session: cannot read the keyed sessions; they start afresh', error);
+    return [];
+  }
+  const loaded: Array<[string, StoredSession]> = [];
+  let skipped = 0;
+  for (const [key, raw] of entries) {
+    const stored = readStoredSession(raw);
+    if (stored.problem !== null) skipped++;
+    if (stored.userId !== null) loaded.push([key, stored]);
+  }
+  if (skipped > 0) logger.warn(`snowplow-client-session: ignored ${skipped} unusable keyed session record(s); their users start new sessions`);
+  return loaded;
 }

@@ -1,5 +1,5 @@
 export { createClientSession, type ClientSession } from './client-session.js';
-export type { ClientSessionOptions, SessionLogger } from './session/options.js';
+export type { ClientSessionOptions, SessionInfo, SessionLogger } from './session/options.js';
 export type { ClientSessionEntity } from './session/entity.js';
 export type { SessionState, SessionEndReason } from './session/state.js';
 export { MAX_INDEX } from './session/state.js';

@@ -8,3 +8,6 @@ export const APPLICATION_FOREGROUND_SCHEMA = 'iglu:com.snowplowanalytics.snowplo
 export const SCHEMA_VIOLATIONS_SCHEMA = 'iglu:com.snowplowanalytics.snowplow.badrows/schema_violations/jsonschema/2-0-1';
 /** The `$schema` every Iglu schema declares: the self-describing meta-schema (JSON Schema draft-04). */
 export const IGLU_META_SCHEMA_URI = 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#';
+/** This project's own lifecycle events (`sessionEvents: true`). */
+export const SESSION_START_SCHEMA = 'iglu:io.github.snowplow-client-session/session_start/jsonschema/1-0-0';
+export const SESSION_END_SCHEMA = 'iglu:io.github.snowplow-client-session/session_end/jsonschema/1-0-0';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildStructEvent } from '@snowplow/tracker-core';
 import { startCollector, type GoodEvent, type RunningCollector } from '../plugin/collector/index.js';
 import { IgluValidator } from '../plugin/iglu/index.js';
-import { createClientSession, LowdbSessionStore, type ClientSessionEntity } from '../plugin/index.js';
+import { createClientSession, LowdbSessionStore, MemorySessionStore, type ClientSessionEntity } from '../plugin/index.js';
 import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
 import { manualClock, withTempDir } from './helpers/capture.js';
 import { httpTracker, micro } from './helpers/micro.js';
@@ -57,4 +57,21 @@ describe('end to end: node-tracker → plugin → HTTP → collector', () => {
       const validator = new IgluValidator();
       for (const e of events) expect(validator.validateData(CLIENT_SESSION_SCHEMA, sessionOf(e)).valid).toBe(true);
     }));
+
+  it('delivers session_end before the next session\'s first event (sessionEvents)', async () => {
+    const api = micro(collector.url);
+    await api.reset();
+    const clock = manualClock();
+    const session = await createClientSession({ store: new MemorySessionStore(), now: clock.now, sessionEvents: true, checkInterval: 0 });
+    const tracker = httpTracker(collector.url, session);
+    tracker.track(buildStructEvent({ category: 'e2e', action: 'first' }));
+    clock.advance(11 * 60_000);
+    tracker.track(buildStructEvent({ category: 'e2e', action: 'second' }));
+    await tracker.flush();
+    expect(await api.all()).toEqual({ total: 5, good: 5, bad: 0 });
+    const arrived = (await api.good())
+      .reverse()
+      .map((e) => (e.eventType === 'unstruct' ? `${e.event.event_name} ${sessionOf(e).sessionIndex}` : `${e.event.se_action} ${sessionOf(e).sessionIndex}`));
+    expect(arrived).toEqual(['session_start 1', 'first 1', 'session_end 1', 'session_start 2', 'second 2']);
+  });
 });

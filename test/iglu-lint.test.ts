@@ -156,4 +156,11 @@ describe("this package's schemas/", () => {
     expect(report.issues).toEqual([]);
     expect(report.schemas).toBeGreaterThanOrEqual(16);
   });
+
+  it("holds this project's own schemas, clean under every linter", async () => {
+    const report = await lintRepository(PACKAGE_SCHEMAS);
+    const own = report.issues.filter((i) => i.file.includes('io.github.snowplow-client-session'));
+    expect(own).toEqual([]);
+    expect(report.schemas).toBe(19);
+  });
 });

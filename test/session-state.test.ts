@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { expiryReason, MAX_INDEX, nextSessionState, type SessionEvent, type SessionPolicy, type SessionState } from '../plugin/session/state.js';
+import { endSession, expiryReason, MAX_INDEX, nextSessionState, type SessionEvent, type SessionPolicy, type SessionState } from '../plugin/session/state.js';
 
 const policy: SessionPolicy = {
   foregroundTimeout: 600_000,
@@ -25,7 +25,7 @@ describe('nextSessionState', () => {
   it('opens the first session with index 1, no previous session and the first event fields', () => {
     const e = event(T0);
     const decision = nextSessionState(null, e, policy, newId, USER);
-    expect(decision.started).toBe(true);
+    expect(decision.opened).not.toBeNull();
     expect(decision.ended).toBeNull();
     expect(decision.state).toMatchObject({
       userId: USER,
@@ -40,16 +40,16 @@ describe('nextSessionState', () => {
   it('counts events inside a session and keeps the first event fields', () => {
     const s1 = first();
     const d = nextSessionState(s1, event(T0 + 1000), policy, newId, 'ignored');
-    expect(d.started).toBe(false);
+    expect(d.opened).toBeNull();
     expect(d.state).toMatchObject({ sessionId: s1.sessionId, eventIndex: 2, firstEventId: s1.firstEventId, userId: USER });
     expect(d.state.lastActivityAt).toBe(T0 + 1000);
   });
 
   it('keeps the session at exactly the foreground timeout and rotates one millisecond after it', () => {
     const s1 = first();
-    expect(nextSessionState(s1, event(T0 + 600_000), policy, newId, USER).started).toBe(false);
+    expect(nextSessionState(s1, event(T0 + 600_000), policy, newId, USER).opened).toBeNull();
     const d = nextSessionState(s1, event(T0 + 600_001), policy, newId, USER);
-    expect(d.started).toBe(true);
+    expect(d.opened).not.toBeNull();
     expect(d.ended?.reason).toBe('timeout');
     expect(d.state).toMatchObject({ sessionIndex: 2, eventIndex: 1, previousSessionId: s1.sessionId, userId: USER });
     expect(d.state.sessionId).not.toBe(s1.sessionId);
@@ -57,7 +57,7 @@ describe('nextSessionState', () => {
 
   it('uses the background timeout while in the background', () => {
     const s1 = first();
-    expect(nextSessionState(s1, event(T0 + 300_001), policy, newId, USER).started).toBe(false);
+    expect(nextSessionState(s1, event(T0 + 300_001), policy, newId, USER).opened).toBeNull();
     const d = nextSessionState(s1, event(T0 + 300_001, { background: true }), policy, newId, USER);
     expect(d.ended?.reason).toBe('backgroundTimeout');
   });
@@ -70,7 +70,7 @@ describe('nextSessionState', () => {
 
   it('treats a clock that ran backwards beyond the tolerance as a new session', () => {
     const s1 = first();
-    expect(nextSessionState(s1, event(T0 - 999), policy, newId, USER).started).toBe(false);
+    expect(nextSessionState(s1, event(T0 - 999), policy, newId, USER).opened).toBeNull();
     expect(nextSessionState(s1, event(T0 - 1001), policy, newId, USER).ended?.reason).toBe('clock');
   });
 
@@ -85,9 +85,9 @@ describe('nextSessionState', () => {
   it('opens a new session when the uid changes, only when asked to', () => {
     const withUser = { ...policy, newSessionOnUserChange: true };
     const s1 = nextSessionState(null, event(T0, { uid: 'alice' }), withUser, newId, USER).state;
-    expect(nextSessionState(s1, event(T0 + 1, { uid: 'bob' }), policy, newId, USER).started).toBe(false);
+    expect(nextSessionState(s1, event(T0 + 1, { uid: 'bob' }), policy, newId, USER).opened).toBeNull();
     expect(nextSessionState(s1, event(T0 + 1, { uid: 'bob' }), withUser, newId, USER).ended?.reason).toBe('userChange');
-    expect(nextSessionState(s1, event(T0 + 1, { uid: 'alice' }), withUser, newId, USER).started).toBe(false);
+    expect(nextSessionState(s1, event(T0 + 1, { uid: 'alice' }), withUser, newId, USER).opened).toBeNull();
   });
 
   it('never emits an eventIndex or sessionIndex above the schema maximum', () => {
@@ -101,6 +101,24 @@ describe('nextSessionState', () => {
   it('gives a null firstEventTimestamp for a timestamp no Date can hold', () => {
     const d = nextSessionState(null, event(T0, { eventTimestamp: 8.64e15 + 1 }), policy, newId, USER);
     expect(d.state.firstEventTimestamp).toBeNull();
+  });
+});
+
+describe('ended and freshly opened sessions', () => {
+  it('opens a new session after one the checker ended, without reporting the end twice', () => {
+    const s1 = endSession(first());
+    const d = nextSessionState(s1, event(T0 + 1000), policy, newId, 'ignored');
+    expect(d.ended).toBeNull();
+    expect(d.opened).toMatchObject({ sessionIndex: 2, eventIndex: 0, previousSessionId: s1.sessionId, userId: USER, firstEventId: null });
+    expect(d.state).toMatchObject({ sessionIndex: 2, eventIndex: 1, firstEventId: expect.any(String) });
+  });
+
+  it('gives the first counted event of an opened session index 1 and the first-event fields', () => {
+    const d = nextSessionState(null, event(T0), policy, newId, USER);
+    const e = event(T0 + 5);
+    const next = nextSessionState(d.opened, e, policy, newId, USER); // the first event was dropped by a filter
+    expect(next.opened).toBeNull();
+    expect(next.state).toMatchObject({ sessionId: d.opened!.sessionId, eventIndex: 1, firstEventId: e.eventId });
   });
 });
 

@@ -1,6 +1,10 @@
 import type { SessionStore } from '../stores/session-store.js';
 import { STORAGE_MECHANISMS } from '../stores/session-store.js';
-import type { SessionPolicy } from './state.js';
+import type { ClientSessionEntity } from './entity.js';
+import type { SessionEndReason, SessionPolicy } from './state.js';
+
+/** What the callbacks receive: the session's `client_session` data, and its key for keyed sessions. */
+export type SessionInfo = ClientSessionEntity & { key?: string };
 
 /** Where the plugin reports problems; tracker-core's `LOG` by default. */
 export interface SessionLogger {
@@ -19,14 +23,38 @@ export interface ClientSessionOptions {
   now?: () => number;
   /** Where warnings and errors go. Default: tracker-core's logger. */
   logger?: SessionLogger;
+  /** Seconds between checks that end idle sessions on time (an unref'd timer); `0` turns it off. Default 15. */
+  checkInterval?: number;
+  /** Seconds after which a session rotates on its next event however active it is; `0` is off. Default off. */
+  maxSessionLength?: number;
+  /** A new session starts when the event's `uid` differs from the previous event's. Default false. */
+  newSessionOnUserChange?: boolean;
+  /** Track `session_start` and `session_end` events through the same tracker. Default false. */
+  sessionEvents?: boolean;
+  /** Also set the payload's `sid` and `vid` (domain_sessionid, domain_sessionidx). Default false. */
+  atomicSessionFields?: boolean;
+  /** One session per key (e.g. `p => p.uid`): each key is sessionized on its own; `undefined` is the default session. */
+  sessionKey?: (payload: Record<string, unknown>) => string | undefined;
+  /** Seconds a keyed session may stay idle before its record is pruned. Default 30 days. */
+  retention?: number;
+  onSessionStart?: (session: SessionInfo) => void;
+  onSessionEnd?: (session: SessionInfo, reason: SessionEndReason) => void;
+  /** After every event counted, with the session as the event saw it. */
+  onSessionUpdate?: (session: SessionInfo) => void;
+  /** Store failures, once per streak of failures (also logged). */
+  onError?: (error: unknown) => void;
 }
 
 export interface ResolvedOptions {
   policy: SessionPolicy;
   now: () => number;
+  checkInterval: number;
+  retention: number;
+  sessionEvents: boolean;
+  atomicSessionFields: boolean;
 }
 
-export const DEFAULTS = { foregroundTimeout: 600, backgroundTimeout: 300 } as const;
+export const DEFAULTS = { foregroundTimeout: 600, backgroundTimeout: 300, checkInterval: 15, retention: 30 * 24 * 3600 } as const;
 /** The shortest timeout allowed, in seconds (Braze's minimum: anything shorter splits ordinary bursts). */
 export const MIN_TIMEOUT = 1;
 /** How far the clock may step back (ms) before it counts as a clock change rather than jitter. */
@@ -39,10 +67,23 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`snowplow-client-session: createClientSession expects an options object, got ${typeof options}`);
   }
-  const foregroundTimeout = seconds(options, 'foregroundTimeout', DEFAULTS.foregroundTimeout);
-  const backgroundTimeout = seconds(options, 'backgroundTimeout', DEFAULTS.backgroundTimeout);
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError(`${PREFIX} \`now\` must be a function returning ms since epoch, got ${typeof options.now}`);
+  const foregroundTimeout = seconds(options, 'foregroundTimeout', DEFAULTS.foregroundTimeout, MIN_TIMEOUT);
+  const backgroundTimeout = seconds(options, 'backgroundTimeout', DEFAULTS.backgroundTimeout, MIN_TIMEOUT);
+  const checkInterval = seconds(options, 'checkInterval', DEFAULTS.checkInterval, 0);
+  const maxSessionLength = seconds(options, 'maxSessionLength', 0, 0);
+  if (maxSessionLength > 0 && maxSessionLength < MIN_TIMEOUT) {
+    throw new RangeError(`${PREFIX} \`maxSessionLength\` must be 0 (off) or a finite number of seconds >= ${MIN_TIMEOUT}, got ${maxSessionLength}`);
+  }
+  const retention = seconds(options, 'retention', DEFAULTS.retention, MIN_TIMEOUT);
+  for (const name of ['now', 'sessionKey', 'onSessionStart', 'onSessionEnd', 'onSessionUpdate', 'onError'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new TypeError(`${PREFIX} \`${name}\` must be a function, got ${typeof options[name]}`);
+    }
+  }
+  for (const name of ['newSessionOnUserChange', 'sessionEvents', 'atomicSessionFields'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new TypeError(`${PREFIX} \`${name}\` must be true or false, got ${typeof options[name]}`);
+    }
   }
   checkStore(options.store);
   checkLogger(options.logger);
@@ -50,20 +91,26 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
     policy: {
       foregroundTimeout: foregroundTimeout * 1000,
       backgroundTimeout: backgroundTimeout * 1000,
-      maxSessionLength: 0,
+      maxSessionLength: maxSessionLength * 1000,
       clockTolerance: CLOCK_TOLERANCE_MS,
-      newSessionOnUserChange: false,
+      newSessionOnUserChange: options.newSessionOnUserChange ?? false,
     },
     now: options.now ?? Date.now,
+    checkInterval: checkInterval * 1000,
+    retention: retention * 1000,
+    sessionEvents: options.sessionEvents ?? false,
+    atomicSessionFields: options.atomicSessionFields ?? false,
   };
 }
 
-function seconds(options: ClientSessionOptions, name: 'foregroundTimeout' | 'backgroundTimeout', fallback: number): number {
+type SecondsOption = 'foregroundTimeout' | 'backgroundTimeout' | 'checkInterval' | 'maxSessionLength' | 'retention';
+
+function seconds(options: ClientSessionOptions, name: SecondsOption, fallback: number, min: number): number {
   const value: unknown = options[name];
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new TypeError(`${PREFIX} \`${name}\` must be a number of seconds, got ${typeof value}`);
-  if (!Number.isFinite(value) || value < MIN_TIMEOUT) {
-    throw new RangeError(`${PREFIX} \`${name}\` must be a finite number of seconds >= ${MIN_TIMEOUT}, got ${value}`);
+  if (!Number.isFinite(value) || value < min) {
+    throw new RangeError(`${PREFIX} \`${name}\` must be a finite number of seconds >= ${min}, got ${value}`);
   }
   return value;
 }

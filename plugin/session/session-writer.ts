@@ -14,7 +14,8 @@ export class SessionWriter {
   readonly #store: SessionStore;
   readonly #onFailure: (error: unknown) => void;
   readonly #onRecovery: () => void;
-  #dirty = new Map<string | undefined, SessionState>();
+  /** The latest state per key; `null` means the key's record is to be deleted. */
+  #dirty = new Map<string | undefined, SessionState | null>();
   #draining: Promise<void> | undefined;
   #scheduled = false;
   #failing = false;
@@ -28,6 +29,14 @@ export class SessionWriter {
   }
 
   save(key: string | undefined, state: SessionState): void {
+    this.#mark(key, state);
+  }
+
+  remove(key: string | undefined): void {
+    this.#mark(key, null);
+  }
+
+  #mark(key: string | undefined, state: SessionState | null): void {
     this.#dirty.set(key, state);
     if (this.#scheduled || this.#failing) return; // a failing store is retried on its own schedule
     this.#scheduled = true;
@@ -64,7 +73,7 @@ export class SessionWriter {
       const batch = this.#dirty;
       this.#dirty = new Map();
       try {
-        await Promise.all([...batch].map(([key, state]) => this.#store.setSession(state, key)));
+        await Promise.all([...batch].map(([key, state]) => (state === null ? this.#store.deleteSession(key) : this.#store.setSession(state, key))));
       } catch (error) {
         // Keep what was not superseded meanwhile, then retry later.
         for (const [key, state] of batch) if (!this.#dirty.has(key)) this.#dirty.set(key, state);

@@ -28,6 +28,8 @@ export interface SessionState {
   lastActivityAt: number;
   /** The `uid` of the last event, for `newSessionOnUserChange`. */
   lastUid?: string | null;
+  /** Ended (by the checker, or just before a new session opened): the next event opens a new session. */
+  ended?: boolean;
 }
 
 /** The timing rules, in milliseconds. */
@@ -56,9 +58,10 @@ export interface SessionEvent {
 }
 
 export interface SessionDecision {
+  /** The session with this event counted. */
   state: SessionState;
-  /** The session this event opened, if it opened one. */
-  started: boolean;
+  /** The session this event opened, as it was before the event (`eventIndex` 0), if it opened one. */
+  opened: SessionState | null;
   /** The session this event closed and why, if it closed one. */
   ended: { session: SessionState; reason: SessionEndReason } | null;
 }
@@ -95,22 +98,20 @@ export function nextSessionState(
   userId: string,
 ): SessionDecision {
   const uid = event.uid ?? null;
-  if (previous !== null) {
+  if (previous !== null && !previous.ended) {
     const reason = endReasonFor(previous, event, policy, uid);
-    if (reason === null) {
-      return {
-        state: { ...previous, eventIndex: previous.eventIndex + 1, lastActivityAt: event.now, lastUid: uid },
-        started: false,
-        ended: null,
-      };
-    }
-    return {
-      state: openSession(previous.userId, previous, event, newId, uid),
-      started: true,
-      ended: { session: previous, reason },
-    };
+    if (reason === null) return { state: countEvent(previous, event, uid), opened: null, ended: null };
+    const opened = openSession(previous.userId, previous, event.now, newId, uid);
+    return { state: countEvent(opened, event, uid), opened, ended: { session: endSession(previous), reason } };
   }
-  return { state: openSession(userId, null, event, newId, uid), started: true, ended: null };
+  // No session yet, or one that was already ended (and reported) by the checker.
+  const opened = openSession(previous?.userId ?? userId, previous, event.now, newId, uid);
+  return { state: countEvent(opened, event, uid), opened, ended: null };
+}
+
+/** The session marked as ended; it keeps its fields, for the callbacks and the session_end event. */
+export function endSession(session: SessionState): SessionState {
+  return { ...session, ended: true };
 }
 
 function endReasonFor(
@@ -129,23 +130,30 @@ function endReasonFor(
   return null;
 }
 
-function openSession(
-  userId: string,
-  previous: SessionState | null,
-  event: SessionEvent,
-  newId: () => string,
-  uid: string | null,
-): SessionState {
+/** A new session before its first event: the first event fills in `eventIndex` and the first-event fields. */
+function openSession(userId: string, previous: SessionState | null, now: number, newId: () => string, uid: string | null): SessionState {
   return {
     userId,
     sessionId: newId(),
     previousSessionId: previous?.sessionId ?? null,
     // After 2^31-1 sessions the index stays at the schema maximum rather than emit an invalid entity.
     sessionIndex: Math.min((previous?.sessionIndex ?? 0) + 1, MAX_INDEX),
-    eventIndex: 1,
-    firstEventId: event.eventId,
-    firstEventTimestamp: isoTimestamp(event.eventTimestamp),
-    startedAt: event.now,
+    eventIndex: 0,
+    firstEventId: null,
+    firstEventTimestamp: null,
+    startedAt: now,
+    lastActivityAt: now,
+    lastUid: uid,
+  };
+}
+
+function countEvent(session: SessionState, event: SessionEvent, uid: string | null): SessionState {
+  const first = session.eventIndex === 0;
+  return {
+    ...session,
+    eventIndex: session.eventIndex + 1,
+    firstEventId: first ? event.eventId : session.firstEventId,
+    firstEventTimestamp: first ? isoTimestamp(event.eventTimestamp) : session.firstEventTimestamp,
     lastActivityAt: event.now,
     lastUid: uid,
   };

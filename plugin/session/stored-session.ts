@@ -35,7 +35,8 @@ export function readStoredSession(value: unknown): StoredSession {
     check(record, 'firstEventTimestamp', (v) => v === null || isIsoDate(v), 'an ISO-8601 date-time or null') ??
     check(record, 'startedAt', isTime, 'a time in ms since epoch') ??
     check(record, 'lastActivityAt', isTime, 'a time in ms since epoch') ??
-    check(record, 'lastUid', (v) => v === undefined || v === null || typeof v === 'string', 'a string or null');
+    check(record, 'lastUid', (v) => v === undefined || v === null || typeof v === 'string', 'a string or null') ??
+    check(record, 'ended', (v) => v === undefined || typeof v === 'boolean', 'a boolean');
   if (problem !== null) return { state: null, userId, problem };
 
   const state: SessionState = {
@@ -49,6 +50,7 @@ export function readStoredSession(value: unknown): StoredSession {
     startedAt: record.startedAt as number,
     lastActivityAt: record.lastActivityAt as number,
     lastUid: (record.lastUid as string | null | undefined) ?? null,
+    ...(record.ended === true ? { ended: true } : {}),
   };
   return { state, userId, problem: null };
 }

@@ -63,6 +63,11 @@ export class LowdbSessionStore implements SessionStore {
     return this.#scheduleWrite();
   }
 
+  async getSessions(): Promise<Iterable<[string, SessionState]>> {
+    await this.#load();
+    return Object.entries(this.#db.data.sessions);
+  }
+
   async deleteSession(key?: string): Promise<void> {
     await this.#load();
     if (key === undefined) this.#db.data.session = null;

@@ -23,6 +23,10 @@ export class MemorySessionStore implements SessionStore {
     else this.#sessions.set(key, session);
   }
 
+  getSessions(): Iterable<[string, SessionState]> {
+    return [...this.#sessions];
+  }
+
   deleteSession(key?: string): void {
     if (key === undefined) this.#defaultSession.value = null;
     else this.#sessions.delete(key);

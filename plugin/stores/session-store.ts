@@ -19,6 +19,11 @@ export interface SessionStore {
   getSession(key?: string): MaybePromise<SessionState | null | undefined>;
   setSession(session: SessionState, key?: string): MaybePromise<void>;
   deleteSession(key?: string): MaybePromise<void>;
+  /**
+   * Every keyed session, for `sessionKey`: `beforeTrack` is synchronous, so keyed sessions are read once at
+   * start-up. A store without it starts keyed sessions afresh in each process.
+   */
+  getSessions?(): MaybePromise<Iterable<[string, SessionState]>>;
   /** Releases files, locks or connections. Called by `ClientSession.close()` after the last write. */
   close?(): MaybePromise<void>;
 }

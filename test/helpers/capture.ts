@@ -61,3 +61,10 @@ export function recordingLogger(): { warn: (m: string) => void; error: (m: strin
   const errors: string[] = [];
   return { warn: (m) => void warnings.push(m), error: (m) => void errors.push(m), warnings, errors };
 }
+
+/** The self-describing event of a payload (`ue_px` or `ue_pr`), or null. */
+export function eventOf(payload: Payload): { schema: string; data: Record<string, unknown> } | null {
+  const raw = payload.ue_px !== undefined ? Buffer.from(payload.ue_px, 'base64url').toString('utf8') : payload.ue_pr;
+  if (raw === undefined) return null;
+  return (JSON.parse(raw) as { data: { schema: string; data: Record<string, unknown> } }).data;
+}

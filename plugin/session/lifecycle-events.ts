@@ -1,0 +1,47 @@
+import type { SelfDescribingJson } from '@snowplow/tracker-core';
+import { SESSION_END_SCHEMA, SESSION_START_SCHEMA } from '../schema-uris.js';
+import { isoTimestamp, type SessionEndReason, type SessionState } from './state.js';
+
+/** A lifecycle event to track: the self-describing event and the true timestamp it is dated at. */
+export interface LifecycleEvent {
+  event: SelfDescribingJson;
+  timestamp: number;
+}
+
+/** `session_start`, dated when the session opened. */
+export function sessionStartEvent(session: SessionState): LifecycleEvent {
+  return {
+    event: {
+      schema: SESSION_START_SCHEMA,
+      data: {
+        sessionId: session.sessionId,
+        sessionIndex: session.sessionIndex,
+        previousSessionId: session.previousSessionId,
+        userId: session.userId,
+        startedAt: isoTimestamp(session.startedAt),
+      },
+    },
+    timestamp: session.startedAt,
+  };
+}
+
+/** `session_end`, dated at the session's last activity, not when the end was discovered. */
+export function sessionEndEvent(session: SessionState, reason: SessionEndReason): LifecycleEvent {
+  return {
+    event: {
+      schema: SESSION_END_SCHEMA,
+      data: {
+        sessionId: session.sessionId,
+        sessionIndex: session.sessionIndex,
+        previousSessionId: session.previousSessionId,
+        userId: session.userId,
+        startedAt: isoTimestamp(session.startedAt),
+        endedAt: isoTimestamp(session.lastActivityAt),
+        durationMs: Math.max(0, session.lastActivityAt - session.startedAt),
+        eventCount: session.eventIndex,
+        reason,
+      },
+    },
+    timestamp: session.lastActivityAt,
+  };
+}
