@@ -14,8 +14,9 @@ import { sessionEndEvent, sessionStartEvent, type LifecycleEvent } from './sessi
 import { resolveOptions, type ClientSessionOptions, type SessionInfo, type SessionLogger } from './session/options.js';
 import { SessionChecker } from './session/session-checker.js';
 import { SessionWriter } from './session/session-writer.js';
-import { endSession, expiryReason, nextSessionState, type SessionEndReason, type SessionState } from './session/state.js';
+import { endSession, expiryReason, MAX_INDEX, nextSessionState, type SessionEndReason, type SessionState } from './session/state.js';
 import { readStoredSession, type StoredSession } from './session/stored-session.js';
+import { SessionStoreLockedError } from './stores/file-lock.js';
 import { DEFAULT_STORE_FILE, LowdbSessionStore } from './stores/lowdb-session-store.js';
 import type { SessionStore } from './stores/session-store.js';
 
@@ -45,6 +46,10 @@ interface Slot {
   background: boolean;
   forceNewSession: boolean;
   lastEntity: ClientSessionEntity | null;
+  /** Event indexes of `reservedFor` that the store has recorded as possibly emitted (see reserveEventIndex). */
+  reservedFor: string | null;
+  reservedUpTo: number;
+  reservationBlock: number;
 }
 
 /** The event being tracked: decided in `beforeTrack`, committed in `afterTrack` if it was sent. */
@@ -58,6 +63,9 @@ interface PendingEvent {
 }
 
 const MAX_DATE_MS = 8.64e15;
+/** Event indexes reserved at once: doubling per session up to the maximum, so bursts cost few journal appends. */
+const FIRST_RESERVATION = 64;
+const MAX_RESERVATION = 8192;
 
 export async function createClientSession(options: ClientSessionOptions = {}): Promise<ClientSession> {
   const config = resolveOptions(options);
@@ -89,7 +97,37 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
   if (hasLiveSession()) checker.start();
 
   function newSlot(key: string | undefined, stored: StoredSession): Slot {
-    return { key, session: stored.state, userId: stored.userId ?? uuidv4(), background: false, forceNewSession: false, lastEntity: null };
+    return {
+      key,
+      session: stored.state,
+      userId: stored.userId ?? uuidv4(),
+      background: false,
+      forceNewSession: false,
+      lastEntity: null,
+      // The store continues a loaded session after its reservations: its eventIndex is already safe.
+      reservedFor: stored.state?.sessionId ?? null,
+      reservedUpTo: stored.state?.eventIndex ?? 0,
+      reservationBlock: FIRST_RESERVATION,
+    };
+  }
+
+  /** Before an index is emitted, make sure the store has reserved it (synchronously: no crash can lose it). */
+  function reserve(slot: Slot, session: SessionState): void {
+    if (store.reserveEventIndex === undefined) return;
+    if (slot.reservedFor !== session.sessionId) {
+      slot.reservedFor = session.sessionId;
+      slot.reservedUpTo = 0;
+      slot.reservationBlock = FIRST_RESERVATION;
+    }
+    if (session.eventIndex <= slot.reservedUpTo) return;
+    const upTo = Math.min(session.eventIndex + slot.reservationBlock - 1, MAX_INDEX);
+    try {
+      store.reserveEventIndex(session.sessionId, upTo, slot.key);
+      slot.reservedUpTo = upTo;
+      slot.reservationBlock = Math.min(slot.reservationBlock * 2, MAX_RESERVATION);
+    } catch (error) {
+      logger.error('snowplow-client-session: cannot reserve event indexes in the store; a crash now could repeat an eventIndex', error);
+    }
   }
 
   function slotFor(key: string | undefined): Slot {
@@ -144,6 +182,7 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
       // Ending and opening are facts whatever happens to this event, and their events must precede it.
       if (decision.ended !== null) end(slot, decision.ended.session, decision.ended.reason);
       if (decision.opened !== null) open(slot, decision.opened);
+      reserve(slot, decision.state);
       const entity = clientSessionEntity(decision.state, store.storageMechanism);
       pb.addContextEntity({ schema: CLIENT_SESSION_SCHEMA, data: { ...entity } });
       if (config.atomicSessionFields) {
@@ -304,6 +343,7 @@ async function loadStoredSession(store: SessionStore, logger: SessionLogger): Pr
   try {
     raw = await store.getSession();
   } catch (error) {
+    if (error instanceof SessionStoreLockedError) throw error; // another process has the file: the app must decide
     logger.error('snowplow-client-session: cannot read the session store; starting a new session', error);
     return readStoredSession(null);
   }

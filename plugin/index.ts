@@ -7,3 +7,4 @@ export { STORAGE_MECHANISMS, type SessionStore, type StorageMechanism, type Mayb
 export { MemorySessionStore } from './stores/memory-session-store.js';
 export { LowdbSessionStore, DEFAULT_STORE_FILE, type LowdbSessionStoreOptions } from './stores/lowdb-session-store.js';
 export * from './schema-uris.js';
+export { SessionStoreLockedError } from './stores/file-lock.js';

@@ -72,7 +72,7 @@ export function processPayload(
   const parameters = stringParameters(payload);
   const rawEvent = parameters === null ? null : toRawEvent(parameters, request);
   if (!report.valid || rawEvent === null) {
-    const body = JSON.stringify({ schema: payloadSchema, data: [payload] });
+    const body = safeStringify({ schema: payloadSchema, data: [payload] });
     return { bad: badEvent({ ...request, body }, rawEvent, report.errors, validator) };
   }
   return { good: toGoodEvent(rawEvent, request) };
@@ -261,7 +261,7 @@ function rawPayload(rawEvent: RawEvent | null, request: RequestInfo) {
 function stringParameters(payload: unknown): Record<string, string> | null {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
   const parameters: Record<string, string> = {};
-  for (const [name, value] of Object.entries(payload)) parameters[name] = typeof value === 'string' ? value : JSON.stringify(value);
+  for (const [name, value] of Object.entries(payload)) parameters[name] = typeof value === 'string' ? value : safeStringify(value);
   return parameters;
 }
 
@@ -274,4 +274,13 @@ function isoFromMs(value: string | undefined): string | null {
   if (value === undefined || !/^\d+$/.test(value)) return null;
   const date = new Date(Number(value));
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** JSON text of anything a client sent; a value too deeply nested to print becomes a note, not a crash. */
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch {
+    return '"[not printable: nested too deeply]"';
+  }
 }

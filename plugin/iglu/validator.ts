@@ -6,6 +6,8 @@ import { parseIgluUri } from './schema-key.js';
 
 const SNOWPLOW = 'com.snowplowanalytics.snowplow';
 const PAYLOAD_DATA_LATEST = `iglu:${SNOWPLOW}/payload_data/jsonschema/1-0-4`;
+/** Self-describing JSON nested deeper than this (a wrapper in a wrapper in …) is refused, not recursed into. */
+const MAX_WRAPPER_DEPTH = 32;
 
 /** One reason an instance is invalid. */
 export interface ValidationIssue {
@@ -113,7 +115,11 @@ export class IgluValidator {
     }
   }
 
-  #selfDescribing(instance: unknown, path: string, errors: ValidationIssue[]): void {
+  #selfDescribing(instance: unknown, path: string, errors: ValidationIssue[], depth = 0): void {
+    if (depth > MAX_WRAPPER_DEPTH) {
+      errors.push({ path, keyword: 'iglu', message: `self-describing JSON nested more than ${MAX_WRAPPER_DEPTH} levels deep`, schema: null });
+      return;
+    }
     if (!isRecord(instance) || !('schema' in instance) || !('data' in instance)) {
       errors.push({
         path,
@@ -138,21 +144,21 @@ export class IgluValidator {
     if (key.vendor !== SNOWPLOW) return;
     // Step into the wrappers even when the wrapper failed, so every broken entity is reported.
     if (key.name === 'contexts' && Array.isArray(data)) {
-      data.forEach((entity, i) => this.#selfDescribing(entity, `${path}/data/${i}`, errors));
+      data.forEach((entity, i) => this.#selfDescribing(entity, `${path}/data/${i}`, errors, depth + 1));
     } else if (key.name === 'unstruct_event' && isRecord(data)) {
-      this.#selfDescribing(data, `${path}/data`, errors);
+      this.#selfDescribing(data, `${path}/data`, errors, depth + 1);
     } else if (key.name === 'payload_data' && Array.isArray(data)) {
-      data.forEach((payload, i) => this.#payloadFields(payload, `${path}/data/${i}`, errors));
+      data.forEach((payload, i) => this.#payloadFields(payload, `${path}/data/${i}`, errors, depth + 1));
     }
   }
 
   /** The JSON fields inside a payload: `co`/`cx` hold contexts, `ue_pr`/`ue_px` the self-describing event. */
-  #payloadFields(payload: unknown, path: string, errors: ValidationIssue[]): void {
+  #payloadFields(payload: unknown, path: string, errors: ValidationIssue[], depth = 0): void {
     if (!isRecord(payload)) return; // the payload_data schema already reported it
     for (const field of EMBEDDED_JSON_FIELDS) {
       const decoded = decodeEmbeddedJson(payload, field);
       if (decoded === undefined) continue;
-      if (decoded.ok) this.#selfDescribing(decoded.value, `${path}/${field}`, errors);
+      if (decoded.ok) this.#selfDescribing(decoded.value, `${path}/${field}`, errors, depth + 1);
       else errors.push({ path: `${path}/${field}`, keyword: decoded.keyword, message: decoded.message, schema: null });
     }
   }
@@ -210,7 +216,12 @@ function shapeIssue(error: ErrorObject, path: string, schema: string): Validatio
 }
 
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = jsonTypeOf(value); // too deep to print
+  }
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 

@@ -1,8 +1,12 @@
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { LOG } from '@snowplow/tracker-core';
 import { Low } from 'lowdb';
 import type { SessionState } from '../session/state.js';
+import { readStoredSession } from '../session/stored-session.js';
 import { AtomicJsonFile } from './atomic-json-file.js';
+import { FileLock } from './file-lock.js';
+import { ReservationJournal, type Reservation } from './reservation-journal.js';
 import { STORAGE_MECHANISMS, type SessionStore, type StorageMechanism } from './session-store.js';
 
 /** Where `createClientSession()` keeps sessions when no store is given, relative to the working folder. */
@@ -13,6 +17,8 @@ export interface SessionFile {
   version: 1;
   session: SessionState | null;
   sessions: Record<string, SessionState>;
+  /** Event-index reservations folded in from the journal, by key (`''` = the default session). */
+  reserved: Record<string, Reservation>;
 }
 
 export interface LowdbSessionStoreOptions {
@@ -20,19 +26,32 @@ export interface LowdbSessionStoreOptions {
   file: string;
   /** Reported in the entity; default `LOCAL_STORAGE` (a local file is the closest of the schema's values). */
   storageMechanism?: StorageMechanism;
+  /** Where warnings about the file go (a corrupt file moved aside). Default: tracker-core's logger. */
+  logger?: { warn(message: string): void };
 }
 
+const DEFAULT_KEY = '';
+/** How many reservations between checks of the journal's size. */
+const COMPACTION_CHECK_EVERY = 1000;
+const USER_ID = /^(?:[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}|[0-9a-f]{16})$/;
+
 /**
- * Sessions in a JSON file through lowdb. Reads the file once, then serves from memory; writes replace the
- * file atomically, and all changes made in one event-loop turn share one write.
+ * Sessions in a JSON file through lowdb. One process at a time holds the file (a lock file names it).
+ * The file is read once, then served from memory; writes replace it atomically, and all changes made in
+ * one event-loop turn share one write. Event-index reservations go to a small synchronous journal, so a
+ * killed process never makes the next one repeat an `eventIndex`.
  */
 export class LowdbSessionStore implements SessionStore {
   readonly storageMechanism: StorageMechanism;
   readonly file: string;
   readonly #db: Low<SessionFile>;
+  readonly #lock: FileLock;
+  readonly #journal: ReservationJournal;
+  readonly #logger: { warn(message: string): void };
   #loaded: Promise<void> | undefined;
   #scheduledWrite: Promise<void> | undefined;
   #lastWrite: Promise<void> | undefined;
+  #reservationsSinceCheck = 0;
 
   constructor(options: LowdbSessionStoreOptions) {
     if (typeof options?.file !== 'string' || options.file.trim() === '') {
@@ -47,6 +66,9 @@ export class LowdbSessionStore implements SessionStore {
     this.storageMechanism = mechanism;
     this.file = resolve(options.file);
     this.#db = new Low(new AtomicJsonFile<SessionFile>(this.file), emptyFile());
+    this.#lock = new FileLock(this.file);
+    this.#journal = new ReservationJournal(this.file);
+    this.#logger = options.logger ?? LOG;
   }
 
   async getSession(key?: string): Promise<SessionState | null> {
@@ -56,6 +78,11 @@ export class LowdbSessionStore implements SessionStore {
     return Object.hasOwn(data.sessions, key) ? (data.sessions[key] ?? null) : null;
   }
 
+  async getSessions(): Promise<Iterable<[string, SessionState]>> {
+    await this.#load();
+    return Object.entries(this.#db.data.sessions);
+  }
+
   async setSession(session: SessionState, key?: string): Promise<void> {
     await this.#load();
     if (key === undefined) this.#db.data.session = session;
@@ -63,35 +90,115 @@ export class LowdbSessionStore implements SessionStore {
     return this.#scheduleWrite();
   }
 
-  async getSessions(): Promise<Iterable<[string, SessionState]>> {
-    await this.#load();
-    return Object.entries(this.#db.data.sessions);
-  }
-
   async deleteSession(key?: string): Promise<void> {
     await this.#load();
     if (key === undefined) this.#db.data.session = null;
     else delete this.#db.data.sessions[key];
+    delete this.#db.data.reserved[key ?? DEFAULT_KEY];
     return this.#scheduleWrite();
   }
 
+  /** Synchronously records that `sessionId` may use event indexes up to `upTo` (called from `track()`). */
+  reserveEventIndex(sessionId: string, upTo: number, key?: string): void {
+    const reservation = { sessionId, upTo };
+    this.#journal.append(key ?? DEFAULT_KEY, reservation);
+    this.#db.data.reserved[key ?? DEFAULT_KEY] = reservation;
+    if (++this.#reservationsSinceCheck >= COMPACTION_CHECK_EVERY) {
+      this.#reservationsSinceCheck = 0;
+      if (this.#journal.isLarge()) {
+        // The next write holds every reservation made so far; once it lands the old journal can go.
+        const compaction = this.#journal.beginCompaction();
+        this.#scheduleWrite().then(compaction.finish, () => undefined);
+      }
+    }
+  }
+
+  /**
+   * Writes the exact indexes (no reservations left, so a clean restart continues without a gap), removes
+   * the journal and releases the lock.
+   */
   async close(): Promise<void> {
-    await this.#lastWrite;
+    if (this.#loaded === undefined) return;
+    await this.#loaded;
+    this.#db.data.reserved = emptyFile().reserved;
+    await this.#scheduleWrite();
+    this.#journal.clear();
+    this.#lock.release();
   }
 
   #load(): Promise<void> {
     this.#loaded ??= (async () => {
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+      this.#lock.acquire();
       try {
-        await this.#db.read();
+        this.#db.data = await this.#readDocument();
+        await this.#keepCopyOfBadRecords();
+        if (this.#applyReservations()) {
+          await this.#scheduleWrite(); // fold the journal into the file, then start a fresh journal
+          this.#journal.clear();
+        }
       } catch (error) {
-        throw new Error(`snowplow-client-session: cannot read the session file ${this.file}: ${(error as Error).message}`, {
-          cause: error,
-        });
+        this.#lock.release();
+        this.#loaded = undefined; // an I/O failure is retried by the next call
+        throw error;
       }
-      this.#db.data = normalize(this.#db.data, this.file);
     })();
     return this.#loaded;
+  }
+
+  /** The document, or an empty one after moving an unreadable file aside (its userId kept when legible). */
+  async #readDocument(): Promise<SessionFile> {
+    try {
+      await this.#db.read();
+      const data = this.#db.data as unknown;
+      if (data === null || data === undefined) return emptyFile();
+      const problem = shapeProblem(data);
+      if (problem === null) return normalize(data as Partial<SessionFile>);
+      return this.#moveAside(problem, await readFile(this.file, 'utf8'));
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      return this.#moveAside(`it is not valid JSON (${error.message})`, await readFile(this.file, 'utf8').catch(() => ''));
+    }
+  }
+
+  async #moveAside(problem: string, text: string): Promise<SessionFile> {
+    const aside = `${this.file}.corrupt-${Date.now()}`;
+    await rename(this.file, aside);
+    const userId = /"session"\s*:\s*\{\s*"userId"\s*:\s*"([^"]*)"/.exec(text)?.[1];
+    const kept = userId !== undefined && USER_ID.test(userId) ? userId : null;
+    this.#logger.warn(
+      `snowplow-client-session: the session file ${this.file} is unusable: ${problem}; moved it to ${aside} and started afresh` +
+        (kept === null ? '' : ` (keeping userId ${kept})`),
+    );
+    const data = emptyFile();
+    if (kept !== null) data.session = { userId: kept } as SessionState; // the plugin keeps the userId, opens a new session
+    return data;
+  }
+
+  /** Records the plugin will ignore are kept in a copy of the file, so nothing is lost silently. */
+  async #keepCopyOfBadRecords(): Promise<void> {
+    const { session, sessions } = this.#db.data;
+    const bad = [session, ...Object.values(sessions)].filter((record) => record !== null && readStoredSession(record).problem !== null).length;
+    if (bad === 0) return;
+    const copy = `${this.file}.corrupt-${Date.now()}`;
+    await copyFile(this.file, copy);
+    this.#logger.warn(`snowplow-client-session: ${bad} unusable session record(s) in ${this.file}; they start new sessions (a copy of the file is in ${copy})`);
+  }
+
+  /** Continues each session after its highest reservation. Returns whether there were any. */
+  #applyReservations(): boolean {
+    const data = this.#db.data;
+    const reservations = new Map(Object.entries(data.reserved));
+    for (const [key, reservation] of this.#journal.read()) {
+      const known = reservations.get(key);
+      if (known === undefined || known.sessionId !== reservation.sessionId || known.upTo < reservation.upTo) reservations.set(key, reservation);
+    }
+    for (const [key, { sessionId, upTo }] of reservations) {
+      const record = key === DEFAULT_KEY ? data.session : Object.hasOwn(data.sessions, key) ? data.sessions[key] : undefined;
+      if (record?.sessionId === sessionId && Number.isInteger(record.eventIndex) && record.eventIndex < upTo) record.eventIndex = upTo;
+    }
+    data.reserved = emptyFile().reserved;
+    return reservations.size > 0;
   }
 
   /**
@@ -115,19 +222,31 @@ export class LowdbSessionStore implements SessionStore {
 }
 
 function emptyFile(): SessionFile {
-  return { version: 1, session: null, sessions: Object.create(null) as Record<string, SessionState> };
+  return {
+    version: 1,
+    session: null,
+    sessions: Object.create(null) as Record<string, SessionState>,
+    reserved: Object.create(null) as Record<string, Reservation>,
+  };
 }
 
-/** Keyed sessions go into a prototype-less map, so a key such as `__proto__` is only ever a key. */
-function normalize(data: unknown, file: string): SessionFile {
-  if (data === null || data === undefined) return emptyFile();
-  if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new Error(`snowplow-client-session: the session file ${file} does not hold a JSON object`);
+function shapeProblem(data: unknown): string | null {
+  if (typeof data !== 'object' || Array.isArray(data)) return 'it does not hold a JSON object';
+  const record = data as Record<string, unknown>;
+  for (const field of ['session', 'sessions', 'reserved']) {
+    const value = record[field];
+    if (value !== undefined && value !== null && (typeof value !== 'object' || Array.isArray(value))) return `"${field}" is not an object`;
   }
-  const record = data as Partial<SessionFile>;
-  const sessions = emptyFile().sessions;
-  if (record.sessions !== null && typeof record.sessions === 'object' && !Array.isArray(record.sessions)) {
-    for (const [key, value] of Object.entries(record.sessions)) sessions[key] = value;
+  return null;
+}
+
+/** Keyed sessions and reservations go into prototype-less maps, so a key such as `__proto__` is only ever a key. */
+function normalize(record: Partial<SessionFile>): SessionFile {
+  const data = emptyFile();
+  data.session = record.session ?? null;
+  for (const [key, value] of Object.entries(record.sessions ?? {})) data.sessions[key] = value;
+  for (const [key, value] of Object.entries(record.reserved ?? {})) {
+    if (typeof value?.sessionId === 'string' && Number.isSafeInteger(value.upTo)) data.reserved[key] = value;
   }
-  return { version: 1, session: record.session ?? null, sessions };
+  return data;
 }

@@ -24,6 +24,12 @@ export interface SessionStore {
    * start-up. A store without it starts keyed sessions afresh in each process.
    */
   getSessions?(): MaybePromise<Iterable<[string, SessionState]>>;
+  /**
+   * Synchronously records that `sessionId` may emit event indexes up to `upTo`, before they are emitted.
+   * A store that survives a crash implements it and continues each session after its highest reservation,
+   * so a killed process never makes the next one repeat an `eventIndex`. Optional.
+   */
+  reserveEventIndex?(sessionId: string, upTo: number, key?: string): void;
   /** Releases files, locks or connections. Called by `ClientSession.close()` after the last write. */
   close?(): MaybePromise<void>;
 }
