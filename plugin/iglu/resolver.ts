@@ -13,13 +13,37 @@ export interface ResolvedSchema {
 
 export type Resolution = { ok: true; schema: ResolvedSchema } | { ok: false; reason: string };
 
+/** Failures kept at most: URIs come from untrusted input, so remembering every unknown one would grow for ever. */
+const MAX_CACHED_FAILURES = 1000;
+
+/**
+ * Remembers lookups: successes for good (one per schema file, a bounded set), failures up to
+ * MAX_CACHED_FAILURES, the oldest forgotten first.
+ */
+export class LookupCache<T extends { ok: boolean }> {
+  readonly #successes = new Map<string, T>();
+  readonly #failures = new Map<string, T>();
+
+  get(key: string, lookUp: () => T): T {
+    const known = this.#successes.get(key) ?? this.#failures.get(key);
+    if (known !== undefined) return known;
+    const value = lookUp();
+    if (value.ok) this.#successes.set(key, value);
+    else {
+      if (this.#failures.size >= MAX_CACHED_FAILURES) this.#failures.delete(this.#failures.keys().next().value as string);
+      this.#failures.set(key, value);
+    }
+    return value;
+  }
+}
+
 /**
  * Finds Iglu schemas in static repositories (`<vendor>/<name>/<format>/<version>`, no extension): the
  * user's folders first, in the order given, then this package's `schemas/`. Each URI is read once.
  */
 export class IgluResolver {
   readonly repositories: readonly string[];
-  readonly #cache = new Map<string, Resolution>();
+  readonly #cache = new LookupCache<Resolution>();
 
   constructor(repositories: readonly string[] = []) {
     this.repositories = [...new Set([...repositories.map((dir) => resolve(dir)), PACKAGE_SCHEMAS])];
@@ -27,12 +51,7 @@ export class IgluResolver {
 
   /** The schema for `uri`, or why there is none. Never throws. */
   resolve(uri: string): Resolution {
-    let resolution = this.#cache.get(uri);
-    if (resolution === undefined) {
-      resolution = this.#lookUp(uri);
-      this.#cache.set(uri, resolution);
-    }
-    return resolution;
+    return this.#cache.get(uri, () => this.#lookUp(uri));
   }
 
   #lookUp(uri: string): Resolution {

@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createIgluAjv, type IgluAjv } from './ajv.js';
 import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, jsonTypeOf } from './json.js';
-import { IgluResolver } from './resolver.js';
+import { IgluResolver, LookupCache } from './resolver.js';
 import { parseIgluUri } from './schema-key.js';
 
 const SNOWPLOW = 'com.snowplowanalytics.snowplow';
@@ -48,7 +48,7 @@ type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; reason: 
 export class IgluValidator {
   readonly resolver: IgluResolver;
   readonly #ajv: IgluAjv;
-  readonly #compiled = new Map<string, Compiled>();
+  readonly #compiled = new LookupCache<Compiled>();
 
   constructor(options: IgluValidatorOptions = {}) {
     this.resolver = new IgluResolver(options.repositories);
@@ -93,12 +93,7 @@ export class IgluValidator {
 
   /** The compiled validator for `uri`, or why there is none (not found, not JSON, an invalid schema). */
   compile(uri: string): Compiled {
-    let compiled = this.#compiled.get(uri);
-    if (compiled === undefined) {
-      compiled = this.#compile(uri);
-      this.#compiled.set(uri, compiled);
-    }
-    return compiled;
+    return this.#compiled.get(uri, () => this.#compile(uri));
   }
 
   #compile(uri: string): Compiled {

@@ -5,7 +5,10 @@ const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/;
 const USER_ID = /^(?:[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}|[0-9a-f]{16})$/;
 
 export interface StoredSession {
-  /** The whole session, when every field is usable. */
+  /**
+   * The whole session when every field is usable; when only its identity is (`sessionId`, `sessionIndex`),
+   * an ended placeholder, so the next session still links to it and counts on from its index.
+   */
   state: SessionState | null;
   /** The user's identity, kept even when the rest of the record is unusable. */
   userId: string | null;
@@ -37,7 +40,7 @@ export function readStoredSession(value: unknown): StoredSession {
     check(record, 'lastActivityAt', isTime, 'a time in ms since epoch') ??
     check(record, 'lastUid', (v) => v === undefined || v === null || typeof v === 'string', 'a string or null') ??
     check(record, 'ended', (v) => v === undefined || typeof v === 'boolean', 'a boolean');
-  if (problem !== null) return { state: null, userId, problem };
+  if (problem !== null) return { state: lineageOf(record, userId), userId, problem };
 
   const state: SessionState = {
     userId,
@@ -53,6 +56,26 @@ export function readStoredSession(value: unknown): StoredSession {
     ...(record.ended === true ? { ended: true } : {}),
   };
   return { state, userId, problem: null };
+}
+
+/** What is left of a broken record's identity: enough to continue the chain of sessions. */
+function lineageOf(record: Record<string, unknown>, userId: string): SessionState | null {
+  const sessionId = Object.hasOwn(record, 'sessionId') ? record.sessionId : undefined;
+  const sessionIndex = Object.hasOwn(record, 'sessionIndex') ? record.sessionIndex : undefined;
+  if (!isUuid(sessionId) || !isIndex(sessionIndex, 1)) return null;
+  return {
+    userId,
+    sessionId: sessionId as string,
+    previousSessionId: null,
+    sessionIndex: sessionIndex as number,
+    eventIndex: 0,
+    firstEventId: null,
+    firstEventTimestamp: null,
+    startedAt: 0,
+    lastActivityAt: 0,
+    lastUid: null,
+    ended: true,
+  };
 }
 
 function check(

@@ -131,8 +131,9 @@ export class LowdbSessionStore implements SessionStore {
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
       this.#lock.acquire();
       try {
-        this.#db.data = await this.#readDocument();
-        await this.#keepCopyOfBadRecords();
+        const { data, movedAside } = await this.#readDocument();
+        this.#db.data = data;
+        if (!movedAside) await this.#keepCopyOfBadRecords();
         if (this.#applyReservations()) {
           await this.#scheduleWrite(); // fold the journal into the file, then start a fresh journal
           this.#journal.clear();
@@ -147,31 +148,33 @@ export class LowdbSessionStore implements SessionStore {
   }
 
   /** The document, or an empty one after moving an unreadable file aside (its userId kept when legible). */
-  async #readDocument(): Promise<SessionFile> {
+  async #readDocument(): Promise<{ data: SessionFile; movedAside: boolean }> {
     try {
       await this.#db.read();
       const data = this.#db.data as unknown;
-      if (data === null || data === undefined) return emptyFile();
+      if (data === null || data === undefined) return { data: emptyFile(), movedAside: false };
       const problem = shapeProblem(data);
-      if (problem === null) return normalize(data as Partial<SessionFile>);
-      return this.#moveAside(problem, await readFile(this.file, 'utf8'));
+      if (problem === null) return { data: normalize(data as Partial<SessionFile>), movedAside: false };
+      return { data: await this.#moveAside(problem, await readFile(this.file, 'utf8')), movedAside: true };
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
-      return this.#moveAside(`it is not valid JSON (${error.message})`, await readFile(this.file, 'utf8').catch(() => ''));
+      const text = await readFile(this.file, 'utf8').catch(() => '');
+      return { data: await this.#moveAside(`it is not valid JSON (${error.message})`, text), movedAside: true };
     }
   }
 
   async #moveAside(problem: string, text: string): Promise<SessionFile> {
     const aside = `${this.file}.corrupt-${Date.now()}`;
     await rename(this.file, aside);
-    const userId = /"session"\s*:\s*\{\s*"userId"\s*:\s*"([^"]*)"/.exec(text)?.[1];
-    const kept = userId !== undefined && USER_ID.test(userId) ? userId : null;
+    const salvaged = salvageDefaultSession(text);
+    const kept = salvaged?.userId ?? null;
     this.#logger.warn(
       `snowplow-client-session: the session file ${this.file} is unusable: ${problem}; moved it to ${aside} and started afresh` +
         (kept === null ? '' : ` (keeping userId ${kept})`),
     );
     const data = emptyFile();
-    if (kept !== null) data.session = { userId: kept } as SessionState; // the plugin keeps the userId, opens a new session
+    // The plugin keeps the userId (and the session's identity, to continue the chain) and opens a new session.
+    if (salvaged !== null) data.session = salvaged as SessionState;
     return data;
   }
 
@@ -219,6 +222,21 @@ export class LowdbSessionStore implements SessionStore {
     }
     return this.#scheduledWrite;
   }
+}
+
+/**
+ * The default session's identity from the text of a broken file, when legible: its record is written
+ * first, with userId, sessionId and sessionIndex before anything else, and holds no nested objects.
+ */
+function salvageDefaultSession(text: string): Pick<SessionState, 'userId'> & Partial<SessionState> | null {
+  const start = text.search(/"session"\s*:\s*\{/);
+  if (start === -1) return null;
+  const body = text.slice(start, text.indexOf('}', start) === -1 ? undefined : text.indexOf('}', start));
+  const userId = /"userId"\s*:\s*"([^"]*)"/.exec(body)?.[1];
+  if (userId === undefined || !USER_ID.test(userId)) return null;
+  const sessionId = /"sessionId"\s*:\s*"([^"]*)"/.exec(body)?.[1];
+  const sessionIndex = /"sessionIndex"\s*:\s*(\d+)/.exec(body)?.[1];
+  return { userId, ...(sessionId === undefined ? {} : { sessionId }), ...(sessionIndex === undefined ? {} : { sessionIndex: Number(sessionIndex) }) };
 }
 
 function emptyFile(): SessionFile {

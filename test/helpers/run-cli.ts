@@ -10,9 +10,9 @@ export interface CliRun {
 }
 
 /** Runs a built command (`npm test` builds first) as a real child process. */
-export function runCli(script: string, args: string[], options: { stdin?: string | Buffer; cwd?: string } = {}): Promise<CliRun> {
+export function runCli(script: string, args: string[], options: { stdin?: string | Buffer; cwd?: string; nodeOptions?: string[] } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${DIST_SCRIPTS}${script}.js`, ...args], { cwd: options.cwd, stdio: 'pipe' });
+    const child = spawn(process.execPath, [...(options.nodeOptions ?? []), `${DIST_SCRIPTS}${script}.js`, ...args], { cwd: options.cwd, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
