@@ -91,6 +91,7 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
       call('onError', options.onError, error);
     },
     () => logger.warn('snowplow-client-session: the session store is writable again'),
+    config.writeInterval,
   );
   const checker = new SessionChecker(config.checkInterval, checkSessions);
   pruneAndExpire(clock(), false);
@@ -184,7 +185,8 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
       if (decision.opened !== null) open(slot, decision.opened);
       reserve(slot, decision.state);
       const entity = clientSessionEntity(decision.state, store.storageMechanism);
-      pb.addContextEntity({ schema: CLIENT_SESSION_SCHEMA, data: { ...entity } });
+      // A fresh object per event, never changed afterwards (getSessionContext hands out copies).
+      pb.addContextEntity({ schema: CLIENT_SESSION_SCHEMA, data: entity as unknown as Record<string, unknown> });
       if (config.atomicSessionFields) {
         pb.add('sid', decision.state.sessionId);
         pb.add('vid', String(decision.state.sessionIndex));

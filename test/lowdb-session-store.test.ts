@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { buildStructEvent } from '@snowplow/tracker-core';
 import { createClientSession, LowdbSessionStore, type SessionState } from '../plugin/index.js';
 import { capturingTracker, manualClock, sessionOf, withTempDir } from './helpers/capture.js';
@@ -117,4 +117,38 @@ describe('LowdbSessionStore', () => {
   it('refuses an empty file option with an error naming the option', () => {
     expect(() => new LowdbSessionStore({ file: '' })).toThrow('snowplow-client-session: LowdbSessionStore option `file` must be a non-empty path string');
   });
+
+  it('paces writes to one per writeInterval under steady traffic, and flush() writes at once', () =>
+    withTempDir(async (dir) => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate'] }); // the interval is faked, the file I/O is real
+      try {
+        const store = new LowdbSessionStore({ file: join(dir, 's.json') });
+        const session = await createClientSession({ store, writeInterval: 1, checkInterval: 0 });
+        const { tracker } = capturingTracker(session);
+        const track = () => tracker.track(buildStructEvent({ category: 'c', action: 'a' }));
+        const turns = async (n: number) => {
+          for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+        };
+        // Polls with a real I/O round trip each time, so the store's real writes get the time they need.
+        const until = async (done: () => boolean) => {
+          for (let i = 0; i < 2000 && !done(); i++) await stat(dir);
+        };
+        track();
+        await until(() => store.stats().writes === 1); // the first change is written in the next turn
+        for (let request = 0; request < 20; request++) {
+          track(); // one event per event-loop turn, as a server sees them
+          await turns(5);
+        }
+        expect(store.stats().writes).toBe(1);
+        jest.advanceTimersByTime(1000);
+        await until(() => store.stats().writes === 2);
+        expect(store.stats().writes).toBe(2);
+        track();
+        await session.flush(); // no waiting for the interval
+        expect(store.stats().writes).toBe(3);
+        await session.close();
+      } finally {
+        jest.useRealTimers();
+      }
+    }));
 });

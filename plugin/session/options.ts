@@ -23,6 +23,8 @@ export interface ClientSessionOptions {
   now?: () => number;
   /** Where warnings and errors go. Default: tracker-core's logger. */
   logger?: SessionLogger;
+  /** Seconds at least between two writes of the store (`flush()` and `close()` write at once). Default 1. */
+  writeInterval?: number;
   /** Seconds between checks that end idle sessions on time (an unref'd timer); `0` turns it off. Default 15. */
   checkInterval?: number;
   /** Seconds after which a session rotates on its next event however active it is; `0` is off. Default off. */
@@ -49,12 +51,13 @@ export interface ResolvedOptions {
   policy: SessionPolicy;
   now: () => number;
   checkInterval: number;
+  writeInterval: number;
   retention: number;
   sessionEvents: boolean;
   atomicSessionFields: boolean;
 }
 
-export const DEFAULTS = { foregroundTimeout: 600, backgroundTimeout: 300, checkInterval: 15, retention: 30 * 24 * 3600 } as const;
+export const DEFAULTS = { foregroundTimeout: 600, backgroundTimeout: 300, checkInterval: 15, writeInterval: 1, retention: 30 * 24 * 3600 } as const;
 /** The shortest timeout allowed, in seconds (Braze's minimum: anything shorter splits ordinary bursts). */
 export const MIN_TIMEOUT = 1;
 /** How far the clock may step back (ms) before it counts as a clock change rather than jitter. */
@@ -70,6 +73,7 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
   const foregroundTimeout = seconds(options, 'foregroundTimeout', DEFAULTS.foregroundTimeout, MIN_TIMEOUT);
   const backgroundTimeout = seconds(options, 'backgroundTimeout', DEFAULTS.backgroundTimeout, MIN_TIMEOUT);
   const checkInterval = seconds(options, 'checkInterval', DEFAULTS.checkInterval, 0);
+  const writeInterval = seconds(options, 'writeInterval', DEFAULTS.writeInterval, 0);
   const maxSessionLength = seconds(options, 'maxSessionLength', 0, 0);
   if (maxSessionLength > 0 && maxSessionLength < MIN_TIMEOUT) {
     throw new RangeError(`${PREFIX} \`maxSessionLength\` must be 0 (off) or a finite number of seconds >= ${MIN_TIMEOUT}, got ${maxSessionLength}`);
@@ -97,13 +101,14 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
     },
     now: options.now ?? Date.now,
     checkInterval: checkInterval * 1000,
+    writeInterval: writeInterval * 1000,
     retention: retention * 1000,
     sessionEvents: options.sessionEvents ?? false,
     atomicSessionFields: options.atomicSessionFields ?? false,
   };
 }
 
-type SecondsOption = 'foregroundTimeout' | 'backgroundTimeout' | 'checkInterval' | 'maxSessionLength' | 'retention';
+type SecondsOption = 'foregroundTimeout' | 'backgroundTimeout' | 'checkInterval' | 'writeInterval' | 'maxSessionLength' | 'retention';
 
 function seconds(options: ClientSessionOptions, name: SecondsOption, fallback: number, min: number): number {
   const value: unknown = options[name];

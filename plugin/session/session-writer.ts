@@ -7,8 +7,9 @@ const MAX_RETRY_MS = 30_000;
 /**
  * Carries session changes to the store behind the tracker's back: `track()` is synchronous, the store may
  * not be. Changes wait in memory (latest state per key) and are written after the current event-loop turn,
- * one drain at a time, so a burst of events costs one `setSession` per key. Failed writes stay pending and
- * are retried with backoff; the failure is reported once per streak of failures.
+ * and at most once per `intervalMs` (a server's steady traffic must not rewrite the store per event),
+ * one drain at a time. Failed writes stay pending and are retried with backoff; the failure is reported
+ * once per streak of failures. `flush()` writes at once.
  */
 export class SessionWriter {
   readonly #store: SessionStore;
@@ -21,8 +22,15 @@ export class SessionWriter {
   #failing = false;
   #retryDelay = FIRST_RETRY_MS;
   #retryTimer: NodeJS.Timeout | undefined;
+  #paceTimer: NodeJS.Timeout | undefined;
+  #lastDrainAt = -Infinity;
 
-  constructor(store: SessionStore, onFailure: (error: unknown) => void, onRecovery: () => void) {
+  constructor(
+    store: SessionStore,
+    onFailure: (error: unknown) => void,
+    onRecovery: () => void,
+    private readonly intervalMs = 0,
+  ) {
     this.#store = store;
     this.#onFailure = onFailure;
     this.#onRecovery = onRecovery;
@@ -38,16 +46,31 @@ export class SessionWriter {
 
   #mark(key: string | undefined, state: SessionState | null): void {
     this.#dirty.set(key, state);
-    if (this.#scheduled || this.#failing) return; // a failing store is retried on its own schedule
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#drain().catch(() => undefined); // reported through onFailure
-    });
+    this.#schedule();
   }
 
-  /** Writes everything pending; rejects with the store's error when a write fails. */
+  /** The next drain: after this event-loop turn, and no sooner than `intervalMs` after the last one. */
+  #schedule(): void {
+    if (this.#scheduled || this.#failing) return; // a failing store is retried on its own schedule
+    this.#scheduled = true;
+    const run = () => {
+      this.#scheduled = false;
+      this.#paceTimer = undefined;
+      this.#drain().catch(() => undefined); // reported through onFailure
+    };
+    // Not unref'd: a process that tracked and then ends still gets its last write.
+    const wait = this.#lastDrainAt + this.intervalMs - performance.now();
+    if (wait > 0) this.#paceTimer = setTimeout(run, wait);
+    else setImmediate(run);
+  }
+
+  /** Writes everything pending now; rejects with the store's error when a write fails. */
   async flush(): Promise<void> {
+    if (this.#paceTimer !== undefined) {
+      clearTimeout(this.#paceTimer);
+      this.#paceTimer = undefined;
+      this.#scheduled = false;
+    }
     for (;;) {
       if (this.#draining !== undefined) await this.#draining;
       if (this.#dirty.size === 0) return;
@@ -59,6 +82,9 @@ export class SessionWriter {
   stop(): void {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    clearTimeout(this.#paceTimer);
+    this.#paceTimer = undefined;
+    this.#scheduled = false;
   }
 
   #drain(): Promise<void> {
@@ -68,26 +94,28 @@ export class SessionWriter {
     return this.#draining;
   }
 
+  /** One batch: everything dirty now. Changes made meanwhile wait for the next paced drain (or `flush()`). */
   async #writeAll(): Promise<void> {
-    while (this.#dirty.size > 0) {
-      const batch = this.#dirty;
-      this.#dirty = new Map();
-      try {
-        await Promise.all([...batch].map(([key, state]) => (state === null ? this.#store.deleteSession(key) : this.#store.setSession(state, key))));
-      } catch (error) {
-        // Keep what was not superseded meanwhile, then retry later.
-        for (const [key, state] of batch) if (!this.#dirty.has(key)) this.#dirty.set(key, state);
-        if (!this.#failing) this.#onFailure(error);
-        this.#failing = true;
-        this.#scheduleRetry();
-        throw error;
-      }
-      if (this.#failing) {
-        this.#failing = false;
-        this.#retryDelay = FIRST_RETRY_MS;
-        this.#onRecovery();
-      }
+    if (this.#dirty.size === 0) return;
+    this.#lastDrainAt = performance.now();
+    const batch = this.#dirty;
+    this.#dirty = new Map();
+    try {
+      await Promise.all([...batch].map(([key, state]) => (state === null ? this.#store.deleteSession(key) : this.#store.setSession(state, key))));
+    } catch (error) {
+      // Keep what was not superseded meanwhile, then retry later.
+      for (const [key, state] of batch) if (!this.#dirty.has(key)) this.#dirty.set(key, state);
+      if (!this.#failing) this.#onFailure(error);
+      this.#failing = true;
+      this.#scheduleRetry();
+      throw error;
     }
+    if (this.#failing) {
+      this.#failing = false;
+      this.#retryDelay = FIRST_RETRY_MS;
+      this.#onRecovery();
+    }
+    if (this.#dirty.size > 0) this.#schedule();
   }
 
   #scheduleRetry(): void {

@@ -11,6 +11,9 @@ let tempCounter = 0;
  */
 export class AtomicJsonFile<T> implements Adapter<T> {
   readonly file: string;
+  /** Completed writes and their bytes, for `LowdbSessionStore.stats()`. */
+  writes = 0;
+  bytesWritten = 0;
 
   constructor(file: string) {
     this.file = file;
@@ -31,8 +34,9 @@ export class AtomicJsonFile<T> implements Adapter<T> {
     // Same folder as the target so the rename stays on one file system and is atomic.
     const temp = join(dirname(this.file), `.${basename(this.file)}.${process.pid}.${++tempCounter}.tmp`);
     const handle = await open(temp, 'w', 0o600);
+    const text = JSON.stringify(data);
     try {
-      await handle.writeFile(JSON.stringify(data));
+      await handle.writeFile(text);
       // Without this a power loss after the rename can leave an empty file behind.
       await handle.datasync();
     } catch (error) {
@@ -47,5 +51,7 @@ export class AtomicJsonFile<T> implements Adapter<T> {
       await rm(temp, { force: true });
       throw error;
     }
+    this.writes++;
+    this.bytesWritten += Buffer.byteLength(text);
   }
 }

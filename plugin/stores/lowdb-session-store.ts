@@ -45,6 +45,7 @@ export class LowdbSessionStore implements SessionStore {
   readonly storageMechanism: StorageMechanism;
   readonly file: string;
   readonly #db: Low<SessionFile>;
+  readonly #file: AtomicJsonFile<SessionFile>;
   readonly #lock: FileLock;
   readonly #journal: ReservationJournal;
   readonly #logger: { warn(message: string): void };
@@ -52,6 +53,7 @@ export class LowdbSessionStore implements SessionStore {
   #scheduledWrite: Promise<void> | undefined;
   #lastWrite: Promise<void> | undefined;
   #reservationsSinceCheck = 0;
+  #reservations = 0;
 
   constructor(options: LowdbSessionStoreOptions) {
     if (typeof options?.file !== 'string' || options.file.trim() === '') {
@@ -65,7 +67,8 @@ export class LowdbSessionStore implements SessionStore {
     }
     this.storageMechanism = mechanism;
     this.file = resolve(options.file);
-    this.#db = new Low(new AtomicJsonFile<SessionFile>(this.file), emptyFile());
+    this.#file = new AtomicJsonFile<SessionFile>(this.file);
+    this.#db = new Low(this.#file, emptyFile());
     this.#lock = new FileLock(this.file);
     this.#journal = new ReservationJournal(this.file);
     this.#logger = options.logger ?? LOG;
@@ -80,7 +83,10 @@ export class LowdbSessionStore implements SessionStore {
 
   async getSessions(): Promise<Iterable<[string, SessionState]>> {
     await this.#load();
-    return Object.entries(this.#db.data.sessions);
+    const sessions = this.#db.data.sessions;
+    return (function* () {
+      for (const key in sessions) yield [key, sessions[key]!] as [string, SessionState]; // a prototype-less map: own keys only
+    })();
   }
 
   async setSession(session: SessionState, key?: string): Promise<void> {
@@ -102,6 +108,7 @@ export class LowdbSessionStore implements SessionStore {
   reserveEventIndex(sessionId: string, upTo: number, key?: string): void {
     const reservation = { sessionId, upTo };
     this.#journal.append(key ?? DEFAULT_KEY, reservation);
+    this.#reservations++;
     this.#db.data.reserved[key ?? DEFAULT_KEY] = reservation;
     if (++this.#reservationsSinceCheck >= COMPACTION_CHECK_EVERY) {
       this.#reservationsSinceCheck = 0;
@@ -113,6 +120,11 @@ export class LowdbSessionStore implements SessionStore {
     }
   }
 
+  /** What this store has written so far: whole-file writes, their bytes, and journal appends. */
+  stats(): { writes: number; bytesWritten: number; reservations: number } {
+    return { writes: this.#file.writes, bytesWritten: this.#file.bytesWritten, reservations: this.#reservations };
+  }
+
   /**
    * Writes the exact indexes (no reservations left, so a clean restart continues without a gap), removes
    * the journal and releases the lock.
@@ -120,8 +132,12 @@ export class LowdbSessionStore implements SessionStore {
   async close(): Promise<void> {
     if (this.#loaded === undefined) return;
     await this.#loaded;
-    this.#db.data.reserved = emptyFile().reserved;
-    await this.#scheduleWrite();
+    if (Object.keys(this.#db.data.reserved).length > 0) {
+      this.#db.data.reserved = emptyFile().reserved;
+      await this.#scheduleWrite();
+    } else {
+      await this.#lastWrite; // nothing to add: the last write already holds the exact indexes
+    }
     this.#journal.clear();
     this.#lock.release();
   }
@@ -258,11 +274,14 @@ function shapeProblem(data: unknown): string | null {
   return null;
 }
 
-/** Keyed sessions and reservations go into prototype-less maps, so a key such as `__proto__` is only ever a key. */
+/**
+ * Keyed sessions and reservations become prototype-less maps (in place: a 100k-session file is not
+ * copied), so a key such as `__proto__` is only ever a key.
+ */
 function normalize(record: Partial<SessionFile>): SessionFile {
   const data = emptyFile();
   data.session = record.session ?? null;
-  for (const [key, value] of Object.entries(record.sessions ?? {})) data.sessions[key] = value;
+  if (record.sessions !== undefined && record.sessions !== null) data.sessions = Object.setPrototypeOf(record.sessions, null) as Record<string, SessionState>;
   for (const [key, value] of Object.entries(record.reserved ?? {})) {
     if (typeof value?.sessionId === 'string' && Number.isSafeInteger(value.upTo)) data.reserved[key] = value;
   }

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildStructEvent, newTracker } from '@snowplow/node-tracker';
+import { newInMemoryEventStore } from '@snowplow/tracker-core';
+import { v4 as uuidv4 } from 'uuid';
+import { createClientSession, MemorySessionStore } from '../../plugin/index.js';
+import { CLIENT_SESSION_SCHEMA } from '../../plugin/schema-uris.js';
+import { alternate, median, ratio, ratios, spread, type BenchRow } from './harness.js';
+
+const SCRIPTS = fileURLToPath(new URL('..', import.meta.url)); // dist/scripts/
+const RSS_HOOK = fileURLToPath(new URL('./report-rss.js', import.meta.url));
+
+interface ChildRun {
+  ms: number;
+  maxRssMB: number;
+  stdout: string;
+}
+
+/** Runs a built script as a child process; its time includes start-up, like a user's run. */
+function runNode(script: string, args: string[]): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, ['--import', RSS_HOOK, join(SCRIPTS, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const elapsed = performance.now() - start;
+      const rss = /bench-max-rss-kb=(\d+)/.exec(stderr);
+      if (rss === null || (code !== 0 && code !== 1)) return reject(new Error(`${script} exited ${code}: ${stderr.slice(0, 500)}`));
+      resolve({ ms: elapsed, maxRssMB: Number(rss[1]) / 1024, stdout });
+    });
+  });
+}
+
+async function writeEntities(file: string, lines: number): Promise<void> {
+  const out = createWriteStream(file);
+  const block: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    block.push(
+      JSON.stringify({
+        schema: CLIENT_SESSION_SCHEMA,
+        data: { userId: uuidv4(), sessionId: uuidv4(), sessionIndex: 1 + (i % 50), eventIndex: i, previousSessionId: null, storageMechanism: 'LOCAL_STORAGE', firstEventId: uuidv4(), firstEventTimestamp: '2026-01-01T00:00:00.000Z' },
+      }),
+    );
+  }
+  const text = `${block.join('\n')}\n`;
+  for (let i = 0; i < lines / 1000; i++) if (!out.write(text)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+  await new Promise<void>((resolve) => out.end(() => resolve()));
+}
+
+/** `validate` on a 1M-line NDJSON against the raw loop, alternating; memory on 100k vs 1M lines. */
+export async function validatorThroughput(): Promise<{ rows: BenchRow[]; linesPerSecond: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'client-session-bench-'));
+  try {
+    const big = join(dir, 'entities-1m.ndjson');
+    const small = join(dir, 'entities-100k.ndjson');
+    await writeEntities(big, 1_000_000);
+    await writeEntities(small, 100_000);
+    const rss: Record<string, number[]> = { validate: [], raw: [] };
+    const times = await alternate(3, ['raw', 'validate'] as const, async (variant) => {
+      const run = variant === 'raw' ? await runNode('bench/raw-validate-loop.js', [big]) : await runNode('validate.js', [big]);
+      if (variant === 'raw' && run.stdout.trim() !== '1000000') throw new Error(`raw loop found ${run.stdout.trim()} valid lines, expected 1000000`);
+      if (variant === 'validate' && !run.stdout.includes('1000000 valid, 0 invalid')) throw new Error(`validate said: ${run.stdout.slice(0, 200)}`);
+      rss[variant]!.push(run.maxRssMB);
+      return run.ms;
+    });
+    const smallRun = await runNode('validate.js', [small]);
+    // Throughput relative to the raw loop: time(raw) / time(validate).
+    const relative = ratios(times.raw, times.validate);
+    const linesPerSecond = 1_000_000 / (median(times.validate) / 1000);
+    return {
+      linesPerSecond,
+      rows: [
+        {
+          case: 'validator',
+          measuredAs: '`validate` on 1M NDJSON client_session lines: throughput / raw loop (JSON.parse + compiled validate)',
+          result: `${ratio(median(relative))} (${Math.round(linesPerSecond / 1000)}k lines/s)`,
+          spread: spread(relative, ratio),
+          target: '>= 0.60',
+          met: median(relative) >= 0.6 ? 'yes' : 'no',
+          data: { relative, ms: times, maxRssMB: rss },
+        },
+        {
+          case: 'validator memory',
+          measuredAs: 'peak RSS of `validate` on 100k lines / on 1M lines',
+          result: `${smallRun.maxRssMB.toFixed(0)} MB / ${median(rss.validate!).toFixed(0)} MB`,
+          spread: '',
+          target: 'flat',
+          met: median(rss.validate!) < smallRun.maxRssMB * 1.5 ? 'yes' : 'no',
+          data: { smallMB: smallRun.maxRssMB, bigMB: rss.validate },
+        },
+      ],
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** node-tracker batches over loopback to the collector in its own process, until all are validated. */
+export async function collectorThroughput(validatorLinesPerSecond: number): Promise<BenchRow> {
+  const events = 20_000;
+  const collector = spawn(process.execPath, [join(SCRIPTS, 'collector.js'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      collector.stdout.setEncoding('utf8').on('data', (d: string) => {
+        const found = /listening on (http:\/\/\S+)/.exec(d);
+        if (found) resolve(found[1]!);
+      });
+      collector.on('exit', (code) => reject(new Error(`collector exited ${code}`)));
+    });
+    const perSecond: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      await fetch(`${url}/micro/reset`);
+      const session = await createClientSession({ store: new MemorySessionStore(), checkInterval: 0 });
+      // tracker-core's default in-memory queue keeps 1000 events and drops the oldest: size it for the run.
+      const eventStore = newInMemoryEventStore({ maxSize: events });
+      const tracker = newTracker({ namespace: 'bench', appId: 'bench' }, { endpoint: url, bufferSize: 100, eventStore });
+      tracker.addPlugin(session);
+      const start = performance.now();
+      for (let i = 0; i < events; i++) {
+        tracker.track(buildStructEvent({ category: 'bench', action: 'tick' }));
+        if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve)); // let the emitter send
+      }
+      // node-tracker's flush() returns at once while another flush is in flight: flush until all arrived.
+      const deadline = performance.now() + 60_000;
+      for (;;) {
+        await tracker.flush();
+        const all = (await (await fetch(`${url}/micro/all`)).json()) as { total: number; bad: number };
+        if (all.bad > 0) throw new Error(`the collector found ${all.bad} bad events`);
+        if (all.total >= events) break;
+        if (performance.now() > deadline) throw new Error(`only ${all.total} of ${events} events reached the collector in 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      perSecond.push(events / ((performance.now() - start) / 1000));
+    }
+    const rate = median(perSecond);
+    return {
+      case: 'collector',
+      measuredAs: '20k events from node-tracker (batches of 100, plugin on) over loopback, validated end to end',
+      result: `${Math.round(rate)} events/s, ${ratio(rate / validatorLinesPerSecond)} of the validator alone`,
+      spread: spread(perSecond, (n) => `${Math.round(n)}/s`),
+      target: 'reported',
+      met: 'n/a',
+      data: { eventsPerSecond: perSecond, validatorLinesPerSecond },
+    };
+  } finally {
+    collector.kill('SIGTERM');
+  }
+}
