@@ -352,7 +352,7 @@ async function loadStoredSession(store: SessionStore, logger: SessionLogger): Pr
   const stored = readStoredSession(raw);
   if (stored.problem !== null) {
     const kept = stored.userId === null ? '' : ` (keeping userId ${stored.userId})`;
-    logger.warn(`snowplow-client-session: ignoring the stored session: ${stored.problem}; starting a new session${kept}`);
+    logger.warn(`snowplow-client-session: ignoring the stored session: ${stored.problem}; a new session replaces it${kept}`);
   }
   return stored;
 }
@@ -377,6 +377,6 @@ async function loadKeyedSessions(store: SessionStore, logger: SessionLogger): Pr
     if (stored.problem !== null) skipped++;
     if (stored.userId !== null) loaded.push([key, stored]);
   }
-  if (skipped > 0) logger.warn(`snowplow-client-session: ignored ${skipped} unusable keyed session record(s); their users start new sessions`);
+  if (skipped > 0) logger.warn(`snowplow-client-session: ignored ${skipped} unusable keyed session record(s); new sessions replace them`);
   return loaded;
 }

@@ -1,9 +1,8 @@
-import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LOG } from '@snowplow/tracker-core';
 import { Low } from 'lowdb';
 import type { SessionState } from '../session/state.js';
-import { readStoredSession } from '../session/stored-session.js';
 import { AtomicJsonFile } from './atomic-json-file.js';
 import { FileLock } from './file-lock.js';
 import { ReservationJournal, type Reservation } from './reservation-journal.js';
@@ -149,9 +148,10 @@ export class LowdbSessionStore implements SessionStore {
       try {
         const { data, movedAside } = await this.#readDocument();
         this.#db.data = data;
-        if (!movedAside) await this.#keepCopyOfBadRecords();
-        if (this.#applyReservations()) {
-          await this.#scheduleWrite(); // fold the journal into the file, then start a fresh journal
+        const reserved = this.#applyReservations();
+        if (movedAside || reserved) {
+          // Save what was salvaged (the file is gone) or fold the journal in, then start a fresh journal.
+          await this.#scheduleWrite();
           this.#journal.clear();
         }
       } catch (error) {
@@ -164,6 +164,10 @@ export class LowdbSessionStore implements SessionStore {
   }
 
   /** The document, or an empty one after moving an unreadable file aside (its userId kept when legible). */
+  /**
+   * The document, or an empty one after moving an unreadable file aside. Single records are not checked
+   * here: the plugin checks every record it reads (and warns about the ones it cannot use).
+   */
   async #readDocument(): Promise<{ data: SessionFile; movedAside: boolean }> {
     try {
       await this.#db.read();
@@ -192,16 +196,6 @@ export class LowdbSessionStore implements SessionStore {
     // The plugin keeps the userId (and the session's identity, to continue the chain) and opens a new session.
     if (salvaged !== null) data.session = salvaged as SessionState;
     return data;
-  }
-
-  /** Records the plugin will ignore are kept in a copy of the file, so nothing is lost silently. */
-  async #keepCopyOfBadRecords(): Promise<void> {
-    const { session, sessions } = this.#db.data;
-    const bad = [session, ...Object.values(sessions)].filter((record) => record !== null && readStoredSession(record).problem !== null).length;
-    if (bad === 0) return;
-    const copy = `${this.file}.corrupt-${Date.now()}`;
-    await copyFile(this.file, copy);
-    this.#logger.warn(`snowplow-client-session: ${bad} unusable session record(s) in ${this.file}; they start new sessions (a copy of the file is in ${copy})`);
   }
 
   /** Continues each session after its highest reservation. Returns whether there were any. */
