@@ -14,7 +14,7 @@ import { sessionEndEvent, sessionStartEvent, type LifecycleEvent } from './sessi
 import { resolveOptions, type ClientSessionOptions, type SessionInfo, type SessionLogger } from './session/options.js';
 import { SessionChecker } from './session/session-checker.js';
 import { SessionWriter } from './session/session-writer.js';
-import { endSession, expiryReason, MAX_INDEX, nextSessionState, type SessionEndReason, type SessionState } from './session/state.js';
+import { countLeasedEvent, endSession, expiryReason, MAX_INDEX, nextSessionState, type SessionEndReason, type SessionState } from './session/state.js';
 import { readStoredSession, type StoredSession } from './session/stored-session.js';
 import { SessionStoreLockedError } from './stores/file-lock.js';
 import { DEFAULT_STORE_FILE, LowdbSessionStore } from './stores/lowdb-session-store.js';
@@ -31,6 +31,13 @@ export interface ClientSession extends CorePluginConfiguration {
   getSessionContext(key?: string): ClientSessionEntity | null;
   /** The next event (of the default session, or of `key`'s) opens a new session. */
   startNewSession(key?: string): void;
+  /**
+   * With a store shared by several processes (RedisSessionStore): reads `key`'s session atomically from the
+   * store (rotating it if it timed out) and reserves `reserve` event indexes for this process. Call it
+   * before tracking for that key (e.g. in request middleware). Never rejects: if the store is unreachable
+   * the session goes on locally (with a warning). A no-op with single-process stores.
+   */
+  load(key?: string, reserve?: number): Promise<void>;
   /** Writes the sessions to the store now; rejects with the store's error if that fails. */
   flush(): Promise<void>;
   /** Stops the checker, flushes, then releases the store. */
@@ -50,6 +57,8 @@ interface Slot {
   reservedFor: string | null;
   reservedUpTo: number;
   reservationBlock: number;
+  /** Event indexes leased from a shared store for the current session: `next`..`to`. */
+  lease: { next: number; to: number } | null;
 }
 
 /** The event being tracked: decided in `beforeTrack`, committed in `afterTrack` if it was sent. */
@@ -63,6 +72,8 @@ interface PendingEvent {
 }
 
 const MAX_DATE_MS = 8.64e15;
+/** Event indexes leased per `load()` by default. */
+const DEFAULT_LEASE = 8;
 /** Event indexes reserved at once: doubling per session up to the maximum, so bursts cost few journal appends. */
 const FIRST_RESERVATION = 64;
 const MAX_RESERVATION = 8192;
@@ -83,6 +94,7 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
   let pending: PendingEvent | null = null;
   let closed = false;
   let warnedNoTracker = false;
+  let leaseFailing = false;
 
   const writer = new SessionWriter(
     store,
@@ -109,6 +121,7 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
       reservedFor: stored.state?.sessionId ?? null,
       reservedUpTo: stored.state?.eventIndex ?? 0,
       reservationBlock: FIRST_RESERVATION,
+      lease: null,
     };
   }
 
@@ -166,32 +179,38 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
       const slot = slotFor(keyOf(payload));
       const now = clock();
       const eventId = typeof payload.eid === 'string' ? payload.eid : uuidv4();
-      const decision = nextSessionState(
-        slot.session,
-        {
-          eventId,
-          eventTimestamp: Number(payload.ttm ?? payload.dtm ?? now),
-          now,
-          background: slot.background,
-          forceNewSession: slot.forceNewSession,
-          uid: typeof payload.uid === 'string' ? payload.uid : null,
-        },
-        policy,
-        uuidv4,
-        slot.userId,
-      );
-      // Ending and opening are facts whatever happens to this event, and their events must precede it.
-      if (decision.ended !== null) end(slot, decision.ended.session, decision.ended.reason);
-      if (decision.opened !== null) open(slot, decision.opened);
-      reserve(slot, decision.state);
-      const entity = clientSessionEntity(decision.state, store.storageMechanism);
+      const event = {
+        eventId,
+        eventTimestamp: Number(payload.ttm ?? payload.dtm ?? now),
+        now,
+        background: slot.background,
+        forceNewSession: slot.forceNewSession,
+        uid: typeof payload.uid === 'string' ? payload.uid : null,
+      };
+      let state: SessionState;
+      let entity: ClientSessionEntity;
+      if (slot.lease !== null && slot.session !== null) {
+        // A session leased from a shared store: the store decided it; count the event with a leased index.
+        const index = slot.lease.next <= slot.lease.to ? slot.lease.next++ : null;
+        if (index === null) logger.warn('snowplow-client-session: more events than load() reserved for this key; the rest carry eventIndex null (pass a larger reserve)');
+        state = countLeasedEvent(slot.session, event, index);
+        entity = { ...clientSessionEntity(state, store.storageMechanism), eventIndex: index };
+      } else {
+        const decision = nextSessionState(slot.session, event, policy, uuidv4, slot.userId);
+        // Ending and opening are facts whatever happens to this event, and their events must precede it.
+        if (decision.ended !== null) end(slot, decision.ended.session, decision.ended.reason);
+        if (decision.opened !== null) open(slot, decision.opened);
+        reserve(slot, decision.state);
+        state = decision.state;
+        entity = clientSessionEntity(state, store.storageMechanism);
+      }
       // A fresh object per event, never changed afterwards (getSessionContext hands out copies).
       pb.addContextEntity({ schema: CLIENT_SESSION_SCHEMA, data: entity as unknown as Record<string, unknown> });
       if (config.atomicSessionFields) {
-        pb.add('sid', decision.state.sessionId);
-        pb.add('vid', String(decision.state.sessionIndex));
+        pb.add('sid', state.sessionId);
+        pb.add('vid', String(state.sessionIndex));
       }
-      pending = { slot, eventId, state: decision.state, entity, backgroundAfter: backgroundSwitch(pb) };
+      pending = { slot, eventId, state, entity, backgroundAfter: backgroundSwitch(pb) };
       checker.start();
     } catch (error) {
       logger.error('snowplow-client-session: cannot sessionize an event; it is sent without a client_session entity', error);
@@ -269,7 +288,7 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
         if (!closed) writer.remove(slot.key);
         continue;
       }
-      if (!expire || session.ended) continue;
+      if (!expire || session.ended || slot.lease !== null) continue; // a shared store decides leased sessions' ends
       const reason = expiryReason(session, now, slot.background, policy);
       if (reason !== null) end(slot, endSession(session), reason);
     }
@@ -312,6 +331,46 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
     },
     startNewSession(key?: string): void {
       slotFor(key).forceNewSession = true;
+      slotFor(key).lease = null; // a leased session is replaced at the next load(), or locally by the next event
+    },
+    async load(key?: string, reserve = DEFAULT_LEASE): Promise<void> {
+      if (store.lease === undefined) return;
+      if (!Number.isInteger(reserve) || reserve < 1) throw new RangeError(`snowplow-client-session: load() reserve must be a whole number >= 1, got ${reserve}`);
+      const slot = slotFor(key);
+      let lease;
+      try {
+        lease = await store.lease(key, {
+          now: clock(),
+          policy,
+          background: slot.background,
+          forceNewSession: slot.forceNewSession,
+          block: reserve,
+          newSessionId: uuidv4(),
+          newUserId: slot.userId,
+          maxIndex: MAX_INDEX,
+        });
+      } catch (error) {
+        if (!leaseFailing) logger.warn('snowplow-client-session: the shared session store is unreachable; sessions go on locally until it is back', error);
+        leaseFailing = true;
+        return;
+      }
+      if (leaseFailing) logger.warn('snowplow-client-session: the shared session store is reachable again');
+      leaseFailing = false;
+      const leased = readStoredSession(lease.session);
+      if (leased.state === null || leased.problem !== null) {
+        logger.warn(`snowplow-client-session: the shared store returned an unusable session for a key (${leased.problem ?? 'empty'}); going on locally`);
+        return;
+      }
+      const session = { ...leased.state, eventIndex: lease.from - 1 }; // this process's view: the last index it used
+      if (lease.ended !== null) {
+        const ended = readStoredSession(lease.ended.session).state;
+        if (ended !== null) end(slot, endSession(ended), lease.ended.reason);
+      }
+      if (lease.opened) open(slot, session);
+      else commit(slot, session);
+      slot.userId = session.userId;
+      slot.forceNewSession = false;
+      slot.lease = { next: lease.from, to: lease.to };
     },
     flush: () => writer.flush(),
     async close(): Promise<void> {

@@ -164,3 +164,20 @@ export function isoTimestamp(ms: number): string | null {
   const date = new Date(ms);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
+
+/**
+ * One more event of a session leased from a shared store: `index` comes from the lease's block (`null`
+ * once the block is used up: better no index than one another process may also use). The session's
+ * rotation was decided by the store; this only records the event.
+ */
+export function countLeasedEvent(session: SessionState, event: SessionEvent, index: number | null): SessionState {
+  const first = index === 1;
+  return {
+    ...session,
+    eventIndex: index ?? session.eventIndex,
+    firstEventId: first ? event.eventId : session.firstEventId,
+    firstEventTimestamp: first ? isoTimestamp(event.eventTimestamp) : session.firstEventTimestamp,
+    lastActivityAt: Math.max(session.lastActivityAt, event.now),
+    lastUid: event.uid ?? null,
+  };
+}

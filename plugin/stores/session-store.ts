@@ -1,10 +1,36 @@
-import type { SessionState } from '../session/state.js';
+import type { SessionEndReason, SessionPolicy, SessionState } from '../session/state.js';
 
 /** The `storageMechanism` values the `client_session` schema allows. */
 export const STORAGE_MECHANISMS = ['SQLITE', 'COOKIE_1', 'COOKIE_3', 'LOCAL_STORAGE', 'FLASH_LSO'] as const;
 export type StorageMechanism = (typeof STORAGE_MECHANISMS)[number];
 
 export type MaybePromise<T> = T | Promise<T>;
+
+/** A shared store's answer to `lease()`: the session now, and event indexes reserved for this process. */
+export interface SessionLease {
+  /** The session as the shared store holds it (its `eventIndex` is the highest index handed out so far). */
+  session: SessionState;
+  /** This process may use event indexes `from`..`to` of `session`. */
+  from: number;
+  to: number;
+  /** This lease opened the session (the caller reports the start, exactly once across processes). */
+  opened: boolean;
+  /** The session this lease ended and why (reported by this caller only). */
+  ended: { session: SessionState; reason: SessionEndReason } | null;
+}
+
+export interface LeaseRequest {
+  now: number;
+  policy: SessionPolicy;
+  background: boolean;
+  forceNewSession: boolean;
+  /** How many event indexes to reserve. */
+  block: number;
+  /** Used if the lease opens a session / the record is new. */
+  newSessionId: string;
+  newUserId: string;
+  maxIndex: number;
+}
 
 /**
  * Where sessions live between events and processes: the C++ tracker's `SessionStore`
@@ -30,6 +56,11 @@ export interface SessionStore {
    * so a killed process never makes the next one repeat an `eventIndex`. Optional.
    */
   reserveEventIndex?(sessionId: string, upTo: number, key?: string): void;
+  /**
+   * For stores shared by several processes: decides the session of `key` atomically (rotation included)
+   * and reserves event indexes for this process. `ClientSession.load(key)` calls it. Optional.
+   */
+  lease?(key: string | undefined, request: LeaseRequest): Promise<SessionLease>;
   /** Releases files, locks or connections. Called by `ClientSession.close()` after the last write. */
   close?(): MaybePromise<void>;
 }
