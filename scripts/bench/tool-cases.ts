@@ -154,3 +154,32 @@ export async function collectorThroughput(validatorLinesPerSecond: number): Prom
     collector.kill('SIGTERM');
   }
 }
+
+/** 4 processes, each 5000 requests (load + track) for 100 users, on one Redis vs on a memory store each. */
+export async function sharedStore(): Promise<BenchRow> {
+  const { startRedis } = await import('../lib/redis-server.js');
+  const redis = await startRedis();
+  const processes = 4;
+  const events = 5000;
+  const runAll = async (target: string) => {
+    const start = performance.now();
+    await Promise.all(Array.from({ length: processes }, () => runNode('bench/redis-worker.js', [target, String(events), '100'])));
+    return performance.now() - start;
+  };
+  try {
+    const times = await alternate(2, ['memory', 'redis'] as const, (variant) => runAll(variant === 'memory' ? 'memory' : redis.url));
+    const r = ratios(times.redis, times.memory);
+    const rate = (processes * events) / (median(times.redis) / 1000);
+    return {
+      case: 'Redis store, 4 processes',
+      measuredAs: '4 x 5000 requests (load + track) for 100 users: events/s; time / same on a memory store each',
+      result: `${Math.round(rate)} events/s, ratio ${ratio(median(r))}`,
+      spread: spread(r, ratio),
+      target: 'reported',
+      met: 'n/a',
+      data: { eventsPerSecond: rate, ratios: r, ms: times },
+    };
+  } finally {
+    await redis.stop();
+  }
+}

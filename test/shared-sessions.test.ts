@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { buildStructEvent, trackerCore } from '@snowplow/tracker-core';
+import { createClientSession, RedisSessionStore, type ClientSessionEntity } from '../plugin/index.js';
+import { IgluValidator } from '../plugin/iglu/index.js';
+import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
+import { manualClock, recordingLogger, sessionOf, withTempDir } from './helpers/capture.js';
+import { startRedis, type RedisServer } from '../scripts/lib/redis-server.js';
+
+const WORKER = fileURLToPath(new URL('./fixtures/shared-sessions-worker.mjs', import.meta.url));
+const USERS = 100;
+let redis: RedisServer;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis.stop());
+
+function runWorkers(count: number, kind: 'redis' | 'lowdb', target: string, dir: string): Promise<string[]> {
+  const start = Date.now() + 1500; // every process is up before the first phase
+  return Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const log = join(dir, `worker-${i}.log`);
+      const child = spawn(process.execPath, [WORKER, kind, target, String(start), String(USERS), log], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      return new Promise<string>((resolve, reject) =>
+        child.on('exit', (code) => (code === 0 ? resolve(readFileSync(log, 'utf8')) : reject(new Error(`worker ${i} exited ${code}: ${stderr}`)))),
+      );
+    }),
+  );
+}
+
+/** Per user: the sessions in order, and per session its event indexes. */
+function structure(logs: string[]) {
+  const byUser = new Map<string, { userIds: Set<string>; sessions: Map<string, { index: number; previous: string; events: number[] }> }>();
+  for (const line of logs.join('').split('\n').filter(Boolean)) {
+    const [user, userId, sessionId, sessionIndex, eventIndex, previous] = line.split(' ') as [string, string, string, string, string, string];
+    const entry = byUser.get(user) ?? { userIds: new Set(), sessions: new Map() };
+    entry.userIds.add(userId);
+    const session = entry.sessions.get(sessionId) ?? { index: Number(sessionIndex), previous, events: [] };
+    session.events.push(Number(eventIndex));
+    entry.sessions.set(sessionId, session);
+    byUser.set(user, entry);
+  }
+  return byUser;
+}
+
+function expectThreeLinkedSessionsPerUser(logs: string[]): void {
+  const byUser = structure(logs);
+  expect(byUser.size).toBe(USERS);
+  const allUserIds = new Set<string>();
+  for (const { userIds, sessions } of byUser.values()) {
+    expect(userIds.size).toBe(1); // userId stable for the user
+    allUserIds.add([...userIds][0]!);
+    const ordered = [...sessions].sort((a, b) => a[1].index - b[1].index);
+    expect(ordered.map(([, s]) => s.index)).toEqual([1, 2, 3]); // exactly one rotation per timeout
+    expect(ordered.map(([, s]) => s.previous)).toEqual(['null', ordered[0]![0], ordered[1]![0]]); // one chain
+    for (const [, s] of ordered) expect(new Set(s.events).size).toBe(s.events.length); // no duplicate eventIndex
+  }
+  expect(allUserIds.size).toBe(USERS); // each user their own identity
+}
+
+describe('sessions shared across processes', () => {
+  it('4 processes, 100 users, interleaved through two timeouts, on one Redis: one chain of 3 sessions per user, no repeated index', () =>
+    withTempDir(async (dir) => {
+      const logs = await runWorkers(4, 'redis', redis.url, dir);
+      expect(logs.every((log) => log.length > 0)).toBe(true);
+      expectThreeLinkedSessionsPerUser(logs);
+    }));
+
+  it('the same journey in one process on lowdb gives the same structure', () =>
+    withTempDir(async (dir) => {
+      expectThreeLinkedSessionsPerUser(await runWorkers(1, 'lowdb', join(dir, 'sessions.json'), dir));
+    }));
+});
+
+describe('Redis faults', () => {
+  it('keeps tracking without blocking while Redis is down, warns, and recovers what it had acknowledged', async () => {
+    const logger = recordingLogger();
+    const clock = manualClock();
+    const session = await createClientSession({ store: new RedisSessionStore({ url: redis.url, prefix: 'faults:' }), now: clock.now, logger, checkInterval: 0, sessionKey: (p) => p.se_la as string });
+    const entities: ClientSessionEntity[] = [];
+    const core = trackerCore({ corePlugins: [session.plugin], callback: (pb) => void entities.push(sessionOf(pb.build() as Record<string, string>)) });
+    const request = async () => {
+      await session.load('alice');
+      expect(() => core.track(buildStructEvent({ category: 'c', action: 'a', label: 'alice' }))).not.toThrow();
+    };
+    await request();
+    await session.flush();
+    await redis.kill();
+    const before = performance.now();
+    await request(); // Redis is gone: no throw, no hang
+    expect(performance.now() - before).toBeLessThan(2000);
+    expect(logger.warnings.join('\n')).toMatch(/the shared session store is unreachable; sessions go on locally until it is back/);
+    await redis.restart();
+    for (let attempt = 0; attempt < 100 && !logger.warnings.some((w) => w.includes('reachable again')); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the client reconnects in the background
+      await session.load('alice');
+    }
+    await request();
+    expect(logger.warnings.join('\n')).toMatch(/the shared session store is reachable again/);
+    const validator = new IgluValidator();
+    for (const e of entities) expect(validator.validateData(CLIENT_SESSION_SCHEMA, e).valid).toBe(true);
+    expect(new Set(entities.map((e) => e.sessionId)).size).toBe(1); // the session acknowledged before the crash survived
+    const indexes = entities.map((e) => e.eventIndex);
+    expect(new Set(indexes).size).toBe(indexes.length); // and no index was handed out twice
+    await session.close();
+  });
+});
