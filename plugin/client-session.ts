@@ -58,7 +58,7 @@ interface Slot {
   reservedUpTo: number;
   reservationBlock: number;
   /** Event indexes leased from a shared store for the current session: `next`..`to`. */
-  lease: { next: number; to: number } | null;
+  lease: { next: number; to: number; warned: boolean } | null;
 }
 
 /** The event being tracked: decided in `beforeTrack`, committed in `afterTrack` if it was sent. */
@@ -192,7 +192,10 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
       if (slot.lease !== null && slot.session !== null) {
         // A session leased from a shared store: the store decided it; count the event with a leased index.
         const index = slot.lease.next <= slot.lease.to ? slot.lease.next++ : null;
-        if (index === null) logger.warn('snowplow-client-session: more events than load() reserved for this key; the rest carry eventIndex null (pass a larger reserve)');
+        if (index === null && !slot.lease.warned) {
+          slot.lease.warned = true;
+          logger.warn('snowplow-client-session: more events than load() reserved for a key; the rest carry eventIndex null (pass a larger reserve)');
+        }
         state = countLeasedEvent(slot.session, event, index);
         entity = { ...clientSessionEntity(state, store.storageMechanism), eventIndex: index };
       } else {
@@ -370,7 +373,7 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
       else commit(slot, session);
       slot.userId = session.userId;
       slot.forceNewSession = false;
-      slot.lease = { next: lease.from, to: lease.to };
+      slot.lease = { next: lease.from, to: lease.to, warned: false };
     },
     flush: () => writer.flush(),
     async close(): Promise<void> {

@@ -78,6 +78,23 @@ describe('sessions shared across processes', () => {
     }));
 });
 
+describe('leases', () => {
+  it('gives events beyond the reserved indexes eventIndex null, with one warning, never a repeated index', async () => {
+    const logger = recordingLogger();
+    const session = await createClientSession({ store: new RedisSessionStore({ url: redis.url, prefix: 'lease:' }), logger, checkInterval: 0, sessionKey: (p) => p.se_la as string });
+    const entities: ClientSessionEntity[] = [];
+    const core = trackerCore({ corePlugins: [session.plugin], callback: (pb) => void entities.push(sessionOf(pb.build() as Record<string, string>)) });
+    await session.load('bob', 2);
+    for (let i = 0; i < 3; i++) core.track(buildStructEvent({ category: 'c', action: 'a', label: 'bob' }));
+    await session.load('bob', 2);
+    core.track(buildStructEvent({ category: 'c', action: 'a', label: 'bob' }));
+    expect(entities.map((e) => e.eventIndex)).toEqual([1, 2, null, 3]);
+    expect(logger.warnings.filter((w) => w.includes('more events than load() reserved'))).toHaveLength(1);
+    expect(entities[3]!.firstEventId).toBe(entities[0]!.firstEventId);
+    await session.close();
+  });
+});
+
 describe('Redis faults', () => {
   it('keeps tracking without blocking while Redis is down, warns, and recovers what it had acknowledged', async () => {
     const logger = recordingLogger();

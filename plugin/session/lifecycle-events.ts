@@ -10,19 +10,7 @@ export interface LifecycleEvent {
 
 /** `session_start`, dated when the session opened. */
 export function sessionStartEvent(session: SessionState): LifecycleEvent {
-  return {
-    event: {
-      schema: SESSION_START_SCHEMA,
-      data: {
-        sessionId: session.sessionId,
-        sessionIndex: session.sessionIndex,
-        previousSessionId: session.previousSessionId,
-        userId: session.userId,
-        startedAt: isoTimestamp(session.startedAt),
-      },
-    },
-    timestamp: session.startedAt,
-  };
+  return { event: { schema: SESSION_START_SCHEMA, data: identity(session) }, timestamp: session.startedAt };
 }
 
 /** `session_end`, dated at the session's last activity, not when the end was discovered. */
@@ -31,11 +19,7 @@ export function sessionEndEvent(session: SessionState, reason: SessionEndReason)
     event: {
       schema: SESSION_END_SCHEMA,
       data: {
-        sessionId: session.sessionId,
-        sessionIndex: session.sessionIndex,
-        previousSessionId: session.previousSessionId,
-        userId: session.userId,
-        startedAt: isoTimestamp(session.startedAt),
+        ...identity(session),
         endedAt: isoTimestamp(session.lastActivityAt),
         durationMs: Math.max(0, session.lastActivityAt - session.startedAt),
         eventCount: session.eventIndex,
@@ -43,5 +27,16 @@ export function sessionEndEvent(session: SessionState, reason: SessionEndReason)
       },
     },
     timestamp: session.lastActivityAt,
+  };
+}
+
+/** What both events say about the session. */
+function identity(session: SessionState) {
+  return {
+    sessionId: session.sessionId,
+    sessionIndex: session.sessionIndex,
+    previousSessionId: session.previousSessionId,
+    userId: session.userId,
+    startedAt: isoTimestamp(session.startedAt),
   };
 }
