@@ -364,7 +364,14 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
         logger.warn(`snowplow-client-session: the shared store returned an unusable session for a key (${leased.problem ?? 'empty'}); going on locally`);
         return;
       }
-      const session = { ...leased.state, eventIndex: lease.from - 1 }; // this process's view: the last index it used
+      const known = slot.session?.sessionId === leased.state.sessionId ? slot.session : null;
+      const session: SessionState = {
+        ...leased.state,
+        eventIndex: lease.from - 1, // this process's view: the last index it used
+        // This process may know the first event before its paced write has told Redis.
+        firstEventId: leased.state.firstEventId ?? known?.firstEventId ?? null,
+        firstEventTimestamp: leased.state.firstEventTimestamp ?? known?.firstEventTimestamp ?? null,
+      };
       if (lease.ended !== null) {
         const ended = readStoredSession(lease.ended.session).state;
         if (ended !== null) end(slot, endSession(ended), lease.ended.reason);

@@ -82,16 +82,19 @@ describe('leases', () => {
   it('gives events beyond the reserved indexes eventIndex null, with one warning, never a repeated index', async () => {
     const logger = recordingLogger();
     const session = await createClientSession({ store: new RedisSessionStore({ url: redis.url, prefix: 'lease:' }), logger, checkInterval: 0, sessionKey: (p) => p.se_la as string });
-    const entities: ClientSessionEntity[] = [];
-    const core = trackerCore({ corePlugins: [session.plugin], callback: (pb) => void entities.push(sessionOf(pb.build() as Record<string, string>)) });
-    await session.load('bob', 2);
-    for (let i = 0; i < 3; i++) core.track(buildStructEvent({ category: 'c', action: 'a', label: 'bob' }));
-    await session.load('bob', 2);
-    core.track(buildStructEvent({ category: 'c', action: 'a', label: 'bob' }));
-    expect(entities.map((e) => e.eventIndex)).toEqual([1, 2, null, 3]);
-    expect(logger.warnings.filter((w) => w.includes('more events than load() reserved'))).toHaveLength(1);
-    expect(entities[3]!.firstEventId).toBe(entities[0]!.firstEventId);
-    await session.close();
+    try {
+      const entities: ClientSessionEntity[] = [];
+      const core = trackerCore({ corePlugins: [session.plugin], callback: (pb) => void entities.push(sessionOf(pb.build() as Record<string, string>)) });
+      await session.load('bob', 2);
+      for (let i = 0; i < 3; i++) core.track(buildStructEvent({ category: 'c', action: 'a', label: 'bob' }));
+      await session.load('bob', 2);
+      core.track(buildStructEvent({ category: 'c', action: 'a', label: 'bob' }));
+      expect(entities.map((e) => e.eventIndex)).toEqual([1, 2, null, 3]);
+      expect(logger.warnings.filter((w) => w.includes('more events than load() reserved'))).toHaveLength(1);
+      expect(entities[3]!.firstEventId).toBe(entities[0]!.firstEventId); // kept though Redis has not heard of it yet
+    } finally {
+      await session.close();
+    }
   });
 });
 
@@ -100,31 +103,34 @@ describe('Redis faults', () => {
     const logger = recordingLogger();
     const clock = manualClock();
     const session = await createClientSession({ store: new RedisSessionStore({ url: redis.url, prefix: 'faults:' }), now: clock.now, logger, checkInterval: 0, sessionKey: (p) => p.se_la as string });
-    const entities: ClientSessionEntity[] = [];
-    const core = trackerCore({ corePlugins: [session.plugin], callback: (pb) => void entities.push(sessionOf(pb.build() as Record<string, string>)) });
-    const request = async () => {
-      await session.load('alice');
-      expect(() => core.track(buildStructEvent({ category: 'c', action: 'a', label: 'alice' }))).not.toThrow();
-    };
-    await request();
-    await session.flush();
-    await redis.kill();
-    const before = performance.now();
-    await request(); // Redis is gone: no throw, no hang
-    expect(performance.now() - before).toBeLessThan(2000);
-    expect(logger.warnings.join('\n')).toMatch(/the shared session store is unreachable; sessions go on locally until it is back/);
-    await redis.restart();
-    for (let attempt = 0; attempt < 100 && !logger.warnings.some((w) => w.includes('reachable again')); attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 50)); // the client reconnects in the background
-      await session.load('alice');
+    try {
+      const entities: ClientSessionEntity[] = [];
+      const core = trackerCore({ corePlugins: [session.plugin], callback: (pb) => void entities.push(sessionOf(pb.build() as Record<string, string>)) });
+      const request = async () => {
+        await session.load('alice');
+        expect(() => core.track(buildStructEvent({ category: 'c', action: 'a', label: 'alice' }))).not.toThrow();
+      };
+      await request();
+      await session.flush();
+      await redis.kill();
+      const before = performance.now();
+      await request(); // Redis is gone: no throw, no hang
+      expect(performance.now() - before).toBeLessThan(2000);
+      expect(logger.warnings.join('\n')).toMatch(/the shared session store is unreachable; sessions go on locally until it is back/);
+      await redis.restart();
+      for (let attempt = 0; attempt < 100 && !logger.warnings.some((w) => w.includes('reachable again')); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the client reconnects in the background
+        await session.load('alice');
+      }
+      await request();
+      expect(logger.warnings.join('\n')).toMatch(/the shared session store is reachable again/);
+      const validator = new IgluValidator();
+      for (const e of entities) expect(validator.validateData(CLIENT_SESSION_SCHEMA, e).valid).toBe(true);
+      expect(new Set(entities.map((e) => e.sessionId)).size).toBe(1); // the session acknowledged before the crash survived
+      const indexes = entities.map((e) => e.eventIndex);
+      expect(new Set(indexes).size).toBe(indexes.length); // and no index was handed out twice
+    } finally {
+      await session.close();
     }
-    await request();
-    expect(logger.warnings.join('\n')).toMatch(/the shared session store is reachable again/);
-    const validator = new IgluValidator();
-    for (const e of entities) expect(validator.validateData(CLIENT_SESSION_SCHEMA, e).valid).toBe(true);
-    expect(new Set(entities.map((e) => e.sessionId)).size).toBe(1); // the session acknowledged before the crash survived
-    const indexes = entities.map((e) => e.eventIndex);
-    expect(new Set(indexes).size).toBe(indexes.length); // and no index was handed out twice
-    await session.close();
   });
 });
