@@ -229,7 +229,7 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
     commit(slot, done.state);
     slot.lastEntity = done.entity;
     if (done.backgroundAfter !== undefined) slot.background = done.backgroundAfter;
-    call('onSessionUpdate', options.onSessionUpdate, info(slot.key, done.entity));
+    if (options.onSessionUpdate !== undefined) call('onSessionUpdate', options.onSessionUpdate, info(slot.key, done.entity));
   }
 
   function commit(slot: Slot, session: SessionState): void {

@@ -149,11 +149,16 @@ function openSession(userId: string, previous: SessionState | null, now: number,
 
 function countEvent(session: SessionState, event: SessionEvent, uid: string | null): SessionState {
   const first = session.eventIndex === 0;
+  // Written out rather than spread: this runs on every event, and a literal of fixed shape is much cheaper.
   return {
-    ...session,
+    userId: session.userId,
+    sessionId: session.sessionId,
+    previousSessionId: session.previousSessionId,
+    sessionIndex: session.sessionIndex,
     eventIndex: session.eventIndex + 1,
     firstEventId: first ? event.eventId : session.firstEventId,
     firstEventTimestamp: first ? isoTimestamp(event.eventTimestamp) : session.firstEventTimestamp,
+    startedAt: session.startedAt,
     lastActivityAt: event.now,
     lastUid: uid,
   };

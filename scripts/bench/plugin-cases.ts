@@ -12,7 +12,7 @@ import { alternate, gc, median, ms, ratio, ratios, spread, type BenchRow } from 
 
 const execFileAsync = promisify(execFile);
 const EVENTS = 100_000;
-const ROUNDS = 4;
+const ROUNDS = 6;
 const quiet = { warn: () => undefined, error: () => undefined };
 
 /** A static entity of the same shape and size as the plugin's. */
