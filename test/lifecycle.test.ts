@@ -226,18 +226,17 @@ describe('one session per user (sessionKey)', () => {
       jest.useFakeTimers({ doNotFake: ['setImmediate'] }); // the write-behind runs on real setImmediate
       const file = join(dir, 'sessions.json');
       const clock = manualClock();
-      const open = async () => {
+      /** One app process: opens the store, tracks one event for alice. */
+      const openAndTrackAlice = async () => {
         const session = await createClientSession({ store: new LowdbSessionStore({ file }), now: clock.now, sessionKey: (p) => p.uid as string, retention: 3600, checkInterval: 60 });
         const { tracker, payloads } = capturingTracker(session);
+        tracker.setUserId('alice');
+        tracker.track(buildStructEvent({ category: 'c', action: 'a' }));
         return { session, tracker, payloads };
       };
-      const first = await open();
-      first.tracker.setUserId('alice');
-      first.tracker.track(buildStructEvent({ category: 'c', action: 'a' }));
+      const first = await openAndTrackAlice();
       await first.session.close();
-      const second = await open();
-      second.tracker.setUserId('alice');
-      second.tracker.track(buildStructEvent({ category: 'c', action: 'a' }));
+      const second = await openAndTrackAlice();
       jest.useRealTimers();
       await first.tracker.flush();
       await second.tracker.flush();
@@ -246,9 +245,7 @@ describe('one session per user (sessionKey)', () => {
       clock.advance(3601_000);
       jest.advanceTimersByTime(60_000);
       await second.session.close();
-      const third = await open();
-      third.tracker.setUserId('alice');
-      third.tracker.track(buildStructEvent({ category: 'c', action: 'a' }));
+      const third = await openAndTrackAlice();
       jest.useRealTimers();
       await third.tracker.flush();
       expect(sessionOf(third.payloads[0]!).userId).not.toBe(sessionOf(first.payloads[0]!).userId); // pruned: a new identity
