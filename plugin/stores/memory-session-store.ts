@@ -7,7 +7,7 @@ import type { SessionStore, StorageMechanism } from './session-store.js';
  */
 export class MemorySessionStore implements SessionStore {
   readonly storageMechanism: StorageMechanism;
-  readonly #defaultSession: { value: SessionState | null } = { value: null };
+  #defaultSession: SessionState | null = null;
   readonly #sessions = new Map<string, SessionState>();
 
   constructor(options: { storageMechanism?: StorageMechanism } = {}) {
@@ -15,11 +15,11 @@ export class MemorySessionStore implements SessionStore {
   }
 
   getSession(key?: string): SessionState | null {
-    return key === undefined ? this.#defaultSession.value : (this.#sessions.get(key) ?? null);
+    return key === undefined ? this.#defaultSession : (this.#sessions.get(key) ?? null);
   }
 
   setSession(session: SessionState, key?: string): void {
-    if (key === undefined) this.#defaultSession.value = session;
+    if (key === undefined) this.#defaultSession = session;
     else this.#sessions.set(key, session);
   }
 
@@ -28,7 +28,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   deleteSession(key?: string): void {
-    if (key === undefined) this.#defaultSession.value = null;
+    if (key === undefined) this.#defaultSession = null;
     else this.#sessions.delete(key);
   }
 }
