@@ -90,7 +90,7 @@ describe('leases', () => {
       await session.load('bob', 2);
       core.track(buildStructEvent({ category: 'c', action: 'a', label: 'bob' }));
       expect(entities.map((e) => e.eventIndex)).toEqual([1, 2, null, 3]);
-      expect(logger.warnings.filter((w) => w.includes('more events than load() reserved'))).toHaveLength(1);
+      expect(logger.warnings.filter((w) => w.includes('tracked more events than its key had reserved indexes'))).toHaveLength(1);
       expect(entities[3]!.firstEventId).toBe(entities[0]!.firstEventId); // kept though Redis has not heard of it yet
     } finally {
       await session.close();

@@ -45,6 +45,13 @@ export interface ClientSessionOptions {
   onSessionUpdate?: (session: SessionInfo) => void;
   /** Store failures, once per streak of failures (also logged). */
   onError?: (error: unknown) => void;
+  /**
+   * Milliseconds a shared store (RedisSessionStore) may take to answer `load()`; after that the key's
+   * session goes on locally (one warning per outage). Default 1000.
+   */
+  loadTimeout?: number;
+  /** With a shared store: `createClientSession` rejects when the store does not answer within `loadTimeout`. Default false. */
+  requireStore?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -55,9 +62,13 @@ export interface ResolvedOptions {
   retention: number;
   sessionEvents: boolean;
   atomicSessionFields: boolean;
+  /** `now` was given: it drives shared decisions too (else the shared store's own clock does). */
+  injectedClock: boolean;
+  loadTimeout: number;
+  requireStore: boolean;
 }
 
-export const DEFAULTS = { foregroundTimeout: 600, backgroundTimeout: 300, checkInterval: 15, writeInterval: 1, retention: 30 * 24 * 3600 } as const;
+export const DEFAULTS = { foregroundTimeout: 600, backgroundTimeout: 300, checkInterval: 15, writeInterval: 1, retention: 30 * 24 * 3600, loadTimeout: 1000 } as const;
 /** The shortest timeout allowed, in seconds (Braze's minimum: anything shorter splits ordinary bursts). */
 export const MIN_TIMEOUT = 1;
 /** How far the clock may step back (ms) before it counts as a clock change rather than jitter. */
@@ -79,12 +90,16 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
     throw new RangeError(`${PREFIX} \`maxSessionLength\` must be 0 (off) or a finite number of seconds >= ${MIN_TIMEOUT}, got ${maxSessionLength}`);
   }
   const retention = seconds(options, 'retention', DEFAULTS.retention, MIN_TIMEOUT);
+  const loadTimeout = options.loadTimeout ?? DEFAULTS.loadTimeout;
+  if (typeof loadTimeout !== 'number' || !Number.isFinite(loadTimeout) || loadTimeout < 1) {
+    throw new RangeError(`${PREFIX} \`loadTimeout\` must be a finite number of milliseconds >= 1, got ${String(loadTimeout)}`);
+  }
   for (const name of ['now', 'sessionKey', 'onSessionStart', 'onSessionEnd', 'onSessionUpdate', 'onError'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
       throw new TypeError(`${PREFIX} \`${name}\` must be a function, got ${typeof options[name]}`);
     }
   }
-  for (const name of ['newSessionOnUserChange', 'sessionEvents', 'atomicSessionFields'] as const) {
+  for (const name of ['newSessionOnUserChange', 'sessionEvents', 'atomicSessionFields', 'requireStore'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') {
       throw new TypeError(`${PREFIX} \`${name}\` must be true or false, got ${typeof options[name]}`);
     }
@@ -105,6 +120,9 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
     retention: retention * 1000,
     sessionEvents: options.sessionEvents ?? false,
     atomicSessionFields: options.atomicSessionFields ?? false,
+    injectedClock: options.now !== undefined,
+    loadTimeout,
+    requireStore: options.requireStore ?? false,
   };
 }
 

@@ -3,6 +3,7 @@ import type { SessionState } from './state.js';
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 30_000;
+const WRITES_AT_ONCE = 256;
 
 /**
  * Carries session changes to the store behind the tracker's back: `track()` is synchronous, the store may
@@ -24,6 +25,7 @@ export class SessionWriter {
   #retryTimer: NodeJS.Timeout | undefined;
   #paceTimer: NodeJS.Timeout | undefined;
   #lastDrainAt = -Infinity;
+  #urgent = false;
 
   constructor(
     store: SessionStore,
@@ -40,6 +42,18 @@ export class SessionWriter {
     this.#mark(key, state);
   }
 
+  /** As `save`, but written after this event-loop turn whatever the pacing (what other processes need soon). */
+  saveNow(key: string | undefined, state: SessionState): void {
+    this.#dirty.set(key, state);
+    this.#urgent = true; // also when a drain is under way: the next one then follows at once
+    if (this.#paceTimer !== undefined) {
+      clearTimeout(this.#paceTimer);
+      this.#paceTimer = undefined;
+      this.#scheduled = false;
+    }
+    this.#schedule(true);
+  }
+
   remove(key: string | undefined): void {
     this.#mark(key, null);
   }
@@ -49,8 +63,8 @@ export class SessionWriter {
     this.#schedule();
   }
 
-  /** The next drain: after this event-loop turn, and no sooner than `intervalMs` after the last one. */
-  #schedule(): void {
+  /** The next drain: after this event-loop turn, and (unless urgent) no sooner than `intervalMs` after the last one. */
+  #schedule(urgent = false): void {
     if (this.#scheduled || this.#failing) return; // a failing store is retried on its own schedule
     this.#scheduled = true;
     const run = () => {
@@ -59,7 +73,7 @@ export class SessionWriter {
       this.#drain().catch(() => undefined); // reported through onFailure
     };
     // Not unref'd: a process that tracked and then ends still gets its last write.
-    const wait = this.#lastDrainAt + this.intervalMs - performance.now();
+    const wait = urgent ? 0 : this.#lastDrainAt + this.intervalMs - performance.now();
     if (wait > 0) this.#paceTimer = setTimeout(run, wait);
     else setImmediate(run);
   }
@@ -100,11 +114,14 @@ export class SessionWriter {
     this.#lastDrainAt = performance.now();
     const batch = this.#dirty;
     this.#dirty = new Map();
+    const urgent = this.#urgent;
+    this.#urgent = false;
     try {
-      await Promise.all([...batch].map(([key, state]) => (state === null ? this.#store.deleteSession(key) : this.#store.setSession(state, key))));
+      await this.#write([...batch]);
     } catch (error) {
       // Keep what was not superseded meanwhile, then retry later.
       for (const [key, state] of batch) if (!this.#dirty.has(key)) this.#dirty.set(key, state);
+      this.#urgent ||= urgent;
       if (!this.#failing) this.#onFailure(error);
       this.#failing = true;
       this.#scheduleRetry();
@@ -115,7 +132,15 @@ export class SessionWriter {
       this.#retryDelay = FIRST_RETRY_MS;
       this.#onRecovery();
     }
-    if (this.#dirty.size > 0) this.#schedule();
+    if (this.#dirty.size > 0) this.#schedule(this.#urgent);
+  }
+
+  /** At most `WRITES_AT_ONCE` store calls in flight, so a large batch never floods a networked store's queue. */
+  async #write(entries: Array<[string | undefined, SessionState | null]>): Promise<void> {
+    for (let i = 0; i < entries.length; i += WRITES_AT_ONCE) {
+      const chunk = entries.slice(i, i + WRITES_AT_ONCE);
+      await Promise.all(chunk.map(([key, state]) => (state === null ? this.#store.deleteSession(key) : this.#store.setSession(state, key))));
+    }
   }
 
   #scheduleRetry(): void {

@@ -1,43 +1,69 @@
-import { createClient } from 'redis';
+import { createRequire } from 'node:module';
 import type { SessionEndReason, SessionState } from '../session/state.js';
-import { STORAGE_MECHANISMS, type LeaseRequest, type SessionLease, type SessionStore, type StorageMechanism } from './session-store.js';
+import { withTimeout } from '../util/with-timeout.js';
+import { STORAGE_MECHANISMS, type ExtendRequest, type LeaseRequest, type SessionLease, type SessionStore, type StorageMechanism } from './session-store.js';
 
-/** What the store needs of a node-redis client (v4 and later): `eval`, and `quit` when the store owns it. */
+/** What the store needs of a node-redis client or cluster (v4 and later): `eval`, and `close`/`quit` when the store owns it. */
 export interface RedisScriptClient {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  del(key: string): Promise<unknown>;
   get(key: string): Promise<string | null>;
+  del(key: string): Promise<unknown>;
   isOpen?: boolean;
+  close?(): Promise<unknown>;
   quit?(): Promise<unknown>;
+  destroy?(): unknown;
 }
 
 export interface RedisSessionStoreOptions {
-  /** A connected node-redis client (shared with the app), or… */
+  /** A connected node-redis client or cluster (shared with the app), or… */
   client?: RedisScriptClient;
-  /** …a URL: the store then opens, and closes, its own client. */
+  /** …a URL (`redis://`, or `rediss://user:password@host:port` for TLS and ACL): the store opens, and closes, its own client; or… */
   url?: string;
-  /** Key prefix. Default `snowplow:client_session:`. */
+  /** …the URLs of some nodes of a Redis Cluster: the store opens its own cluster client. */
+  cluster?: string[];
+  /** Key prefix. Default `snowplow:client_session:`. No `{` or `}` (the key itself is the hash tag). */
   prefix?: string;
   /** Seconds a session record lives after its last activity (Redis TTL). Default 30 days. */
   retention?: number;
+  /** Milliseconds each Redis command (and the wait for the connection) may take before it fails. Default 1000. */
+  commandTimeout?: number;
   /** Reported in the entity; default `LOCAL_STORAGE` (no value of the schema names a server-side store). */
   storageMechanism?: StorageMechanism;
 }
 
+/** The most commands the store's own client keeps queued (waiting to be written or for a reply). */
+const MAX_QUEUED_COMMANDS = 1000;
+
+// `now`: the request's time, or Redis's own clock (TIME) when the caller passes '' (one clock for every server).
+const CLOCK = `
+local function clock(arg)
+  if arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 // Atomic inside Redis: decide timeout / rotation, then hand out a block of event indexes. One script per
-// load, so several processes loading the same user at once see one rotation, never two.
+// load, so several processes loading the same user at once see one rotation, never two. A missing record
+// (new key, expired, evicted, deleted) opens a new session with a new id, so no (sessionId, eventIndex)
+// pair ever emitted can come again; it links to the caller's last known session when there is one.
 // KEYS[1] record; ARGV: now, fgTimeout, bgTimeout, background, maxLength, clockTolerance, forceNew,
-// block, newSessionId, newUserId, ttlSeconds, maxIndex
-const LEASE = `
-local now = tonumber(ARGV[1])
+// block, newSessionId, newUserId, ttlSeconds, maxIndex, knownSessionId, knownSessionIndex
+const LEASE = `${CLOCK}
+local now = clock(ARGV[1])
+local maxIndex = tonumber(ARGV[12])
 local raw = redis.call('GET', KEYS[1])
 local s = raw and cjson.decode(raw) or nil
 local reason = nil
 local ended = nil
 local opened = false
+local function open(userId, previousId, previousIndex)
+  return { userId = userId, sessionId = ARGV[9], previousSessionId = previousId,
+           sessionIndex = math.min(previousIndex + 1, maxIndex), eventIndex = 0,
+           firstEventId = cjson.null, firstEventTimestamp = cjson.null, startedAt = now, lastActivityAt = now }
+end
 if s == nil then
-  s = { userId = ARGV[10], sessionId = ARGV[9], previousSessionId = cjson.null, sessionIndex = 1, eventIndex = 0,
-        firstEventId = cjson.null, firstEventTimestamp = cjson.null, startedAt = now, lastActivityAt = now }
+  if ARGV[13] ~= '' then s = open(ARGV[10], ARGV[13], tonumber(ARGV[14])) else s = open(ARGV[10], cjson.null, 0) end
   opened = true
 else
   local last = tonumber(s.lastActivityAt)
@@ -46,36 +72,49 @@ else
   elseif now < last - tonumber(ARGV[6]) then reason = 'clock'
   elseif now - last > timeout then reason = (ARGV[4] == '1') and 'backgroundTimeout' or 'timeout'
   elseif tonumber(ARGV[5]) > 0 and now - tonumber(s.startedAt) > tonumber(ARGV[5]) then reason = 'maxLength'
-  elseif tonumber(s.eventIndex) >= tonumber(ARGV[12]) then reason = 'maxLength'
+  elseif tonumber(s.eventIndex) >= maxIndex then reason = 'maxLength'
   end
   if reason then
     ended = cjson.decode(raw)
-    s = { userId = s.userId, sessionId = ARGV[9], previousSessionId = s.sessionId,
-          sessionIndex = math.min(tonumber(s.sessionIndex) + 1, tonumber(ARGV[12])), eventIndex = 0,
-          firstEventId = cjson.null, firstEventTimestamp = cjson.null, startedAt = now, lastActivityAt = now }
+    s = open(s.userId, s.sessionId, tonumber(s.sessionIndex))
     opened = true
   end
 end
 local from = tonumber(s.eventIndex) + 1
-s.eventIndex = math.min(tonumber(s.eventIndex) + tonumber(ARGV[8]), tonumber(ARGV[12]))
+s.eventIndex = math.min(tonumber(s.eventIndex) + tonumber(ARGV[8]), maxIndex)
 if now > tonumber(s.lastActivityAt) then s.lastActivityAt = now end
 redis.call('SET', KEYS[1], cjson.encode(s), 'EX', tonumber(ARGV[11]))
-return cjson.encode({ session = s, from = from, to = s.eventIndex, opened = opened, reason = reason or cjson.null, ended = ended or cjson.null })
+return cjson.encode({ session = s, from = from, to = s.eventIndex, opened = opened, reason = reason or cjson.null, ended = ended or cjson.null, now = now })
 `;
 
-// Atomic merge of what a process saw: only moves lastActivityAt forward and fills the first event of the
-// same session; a record of another (older or local) session never overwrites Redis's.
-// KEYS[1] record; ARGV: state JSON, ttlSeconds
-const MERGE = `
-local incoming = cjson.decode(ARGV[1])
+// More indexes for the session a process holds, only while it is still the key's session: never creates,
+// never rotates. KEYS[1] record; ARGV: now, sessionId, block, maxIndex, ttlSeconds
+const EXTEND = `${CLOCK}
 local raw = redis.call('GET', KEYS[1])
-if not raw then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-  return 1
-end
+if not raw then return false end
 local s = cjson.decode(raw)
+if s.sessionId ~= ARGV[2] then return false end
+local from = tonumber(s.eventIndex) + 1
+s.eventIndex = math.min(tonumber(s.eventIndex) + tonumber(ARGV[3]), tonumber(ARGV[4]))
+local now = clock(ARGV[1])
+if now > tonumber(s.lastActivityAt) then s.lastActivityAt = now end
+redis.call('SET', KEYS[1], cjson.encode(s), 'EX', tonumber(ARGV[5]))
+return cjson.encode({ from = from, to = s.eventIndex })
+`;
+
+// Merges what a process saw into the record of the same session: only moves lastActivityAt forward (never
+// past Redis's clock unless the caller's clock is injected) and fills the first event. It never creates a
+// record and never touches eventIndex: a record that is gone stays gone until the next lease.
+// KEYS[1] record; ARGV: state JSON, ttlSeconds, now ('' = cap at Redis's clock; else no cap)
+const MERGE = `${CLOCK}
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+local incoming = cjson.decode(ARGV[1])
 if s.sessionId ~= incoming.sessionId then return 0 end
-if tonumber(incoming.lastActivityAt) > tonumber(s.lastActivityAt) then s.lastActivityAt = incoming.lastActivityAt end
+local last = tonumber(incoming.lastActivityAt)
+if ARGV[3] == '' then last = math.min(last, clock('')) end
+if last > tonumber(s.lastActivityAt) then s.lastActivityAt = last end
 if s.firstEventId == cjson.null and incoming.firstEventId ~= cjson.null then
   s.firstEventId = incoming.firstEventId
   s.firstEventTimestamp = incoming.firstEventTimestamp
@@ -85,9 +124,11 @@ return 1
 `;
 
 /**
- * Sessions in Redis, shared by every process and machine that uses the same Redis and prefix. The plugin
- * calls `lease()` from `ClientSession.load(key)`: one Lua script decides rotation and reserves event
- * indexes, so `track()` stays synchronous and several processes never double-rotate or repeat an index.
+ * Sessions in Redis (a server or a Cluster), shared by every process and machine that uses the same Redis
+ * and prefix. The plugin calls `lease()` from `ClientSession.load(key)`: one Lua script decides rotation on
+ * Redis's clock and reserves event indexes, so `track()` stays synchronous, several processes never
+ * double-rotate or repeat an index, and servers' clock skew does not matter. Every command is bounded by
+ * `commandTimeout`.
  */
 export class RedisSessionStore implements SessionStore {
   readonly storageMechanism: StorageMechanism;
@@ -95,94 +136,141 @@ export class RedisSessionStore implements SessionStore {
   readonly #client: RedisScriptClient;
   readonly #ownsClient: boolean;
   readonly #ttl: number;
+  readonly #timeout: number;
   #connecting: Promise<unknown> | undefined;
+  /** The request's clock is injected (tests): MERGE must not cap times at Redis's clock. */
+  #injectedClock = false;
 
   constructor(options: RedisSessionStoreOptions) {
-    if (options?.client === undefined && typeof options?.url !== 'string') {
-      throw new TypeError('snowplow-client-session: RedisSessionStore needs a connected `client` (node-redis) or a `url` such as redis://127.0.0.1:6379');
+    const sources = [options?.client, options?.url, options?.cluster].filter((v) => v !== undefined).length;
+    if (sources !== 1) {
+      throw new TypeError(
+        'snowplow-client-session: RedisSessionStore needs exactly one of a connected `client` (node-redis), a `url` such as redis://127.0.0.1:6379, or `cluster` (a list of node URLs)',
+      );
     }
-    const mechanism = options.storageMechanism ?? 'LOCAL_STORAGE';
-    if (!STORAGE_MECHANISMS.includes(mechanism)) {
-      throw new RangeError(`snowplow-client-session: RedisSessionStore option \`storageMechanism\` must be one of ${STORAGE_MECHANISMS.join(', ')}`);
-    }
-    const retention = options.retention ?? 30 * 24 * 3600;
-    if (!Number.isFinite(retention) || retention < 1) {
-      throw new RangeError(`snowplow-client-session: RedisSessionStore option \`retention\` must be a finite number of seconds >= 1, got ${retention}`);
-    }
-    this.storageMechanism = mechanism;
-    this.prefix = options.prefix ?? 'snowplow:client_session:';
-    this.#ttl = Math.ceil(retention);
-    if (options.client !== undefined) {
-      this.#client = options.client;
-      this.#ownsClient = false;
-    } else {
-      // No offline queue: while Redis is down, commands fail at once instead of piling up (and blocking loads).
-      const client = createClient({ url: options.url, disableOfflineQueue: true, socket: { connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2000) } });
-      client.on('error', () => undefined); // failures reach the plugin through the rejected commands
-      this.#client = client as unknown as RedisScriptClient;
-      this.#ownsClient = true;
-      this.#connecting = client.connect().catch(() => undefined);
-    }
+    this.storageMechanism = checkMechanism(options.storageMechanism ?? 'LOCAL_STORAGE');
+    this.prefix = checkPrefix(options.prefix ?? 'snowplow:client_session:');
+    this.#ttl = Math.ceil(positive('retention', options.retention ?? 30 * 24 * 3600, 'seconds'));
+    this.#timeout = positive('commandTimeout', options.commandTimeout ?? 1000, 'milliseconds');
+    this.#ownsClient = options.client === undefined;
+    this.#client = options.client ?? this.#openClient(options.url, options.cluster);
   }
 
   async getSession(key?: string): Promise<SessionState | null> {
-    await this.#connecting;
-    const raw = await this.#client.get(this.#key(key));
+    const raw = await this.#command('GET', () => this.#client.get(this.#key(key)));
     return raw === null ? null : (JSON.parse(raw) as SessionState);
   }
 
-  /** Merges the process's view into Redis atomically (never regresses the shared session). */
+  /** Merges the process's view into the record of the same session (never creates one, never regresses it). */
   async setSession(session: SessionState, key?: string): Promise<void> {
-    await this.#connecting;
-    await this.#client.eval(MERGE, { keys: [this.#key(key)], arguments: [JSON.stringify(session), String(this.#ttl)] });
+    const args = [JSON.stringify(session), String(this.#ttl), this.#injectedClock ? 'injected' : ''];
+    await this.#command('the merge script', () => this.#client.eval(MERGE, { keys: [this.#key(key)], arguments: args }));
   }
 
   async deleteSession(key?: string): Promise<void> {
-    await this.#connecting;
-    await this.#client.del(this.#key(key));
+    await this.#command('DEL', () => this.#client.del(this.#key(key)));
   }
 
   async lease(key: string | undefined, request: LeaseRequest): Promise<SessionLease> {
-    await this.#connecting;
-    const raw = await this.#client.eval(LEASE, {
-      keys: [this.#key(key)],
-      arguments: [
-        request.now,
-        request.policy.foregroundTimeout,
-        request.policy.backgroundTimeout,
-        request.background ? 1 : 0,
-        request.policy.maxSessionLength,
-        request.policy.clockTolerance,
-        request.forceNewSession ? 1 : 0,
-        request.block,
-        request.newSessionId,
-        request.newUserId,
-        this.#ttl,
-        request.maxIndex,
-      ].map(String),
-    });
-    const answer = JSON.parse(String(raw)) as {
-      session: SessionState;
-      from: number;
-      to: number;
-      opened: boolean;
-      reason: SessionEndReason | null;
-      ended: SessionState | null;
-    };
-    return {
-      session: answer.session,
-      from: answer.from,
-      to: answer.to,
-      opened: answer.opened,
-      ended: answer.ended === null || answer.reason === null ? null : { session: answer.ended, reason: answer.reason },
-    };
+    if (request.now !== null) this.#injectedClock = true;
+    const { policy } = request;
+    const args = [
+      request.now ?? '',
+      policy.foregroundTimeout,
+      policy.backgroundTimeout,
+      request.background ? 1 : 0,
+      policy.maxSessionLength,
+      policy.clockTolerance,
+      request.forceNewSession ? 1 : 0,
+      request.block,
+      request.newSessionId,
+      request.newUserId,
+      this.#ttl,
+      request.maxIndex,
+      request.known?.sessionId ?? '',
+      request.known?.sessionIndex ?? 0,
+    ].map(String);
+    const raw = await this.#command('the lease script', () => this.#client.eval(LEASE, { keys: [this.#key(key)], arguments: args }));
+    const answer = JSON.parse(String(raw)) as Omit<SessionLease, 'ended'> & { reason: SessionEndReason | null; ended: SessionState | null };
+    const ended = answer.ended === null || answer.reason === null ? null : { session: answer.ended, reason: answer.reason };
+    return { session: answer.session, from: answer.from, to: answer.to, opened: answer.opened, ended, now: answer.now };
   }
 
+  async extendLease(key: string | undefined, request: ExtendRequest): Promise<{ from: number; to: number } | null> {
+    const args = [request.now ?? '', request.sessionId, request.block, request.maxIndex, this.#ttl].map(String);
+    const raw = await this.#command('the extend script', () => this.#client.eval(EXTEND, { keys: [this.#key(key)], arguments: args }));
+    return raw === null || raw === undefined ? null : (JSON.parse(String(raw)) as { from: number; to: number });
+  }
+
+  /** Closes the store's own client (within `commandTimeout`, else drops the connection); a shared client is the app's. */
   async close(): Promise<void> {
-    if (this.#ownsClient && this.#client.isOpen !== false) await this.#client.quit?.().catch(() => undefined);
+    if (!this.#ownsClient) return;
+    const client = this.#client;
+    if (client.isOpen === false) {
+      client.destroy?.();
+      return;
+    }
+    await withTimeout(Promise.resolve(client.close?.()), this.#timeout, 'close').catch(() => client.destroy?.());
   }
 
-  #key(key: string | undefined): string {
-    return key === undefined ? `${this.prefix}default` : `${this.prefix}key:${key}`;
+  /** One command, bounded: waits for the connection and the reply for at most `commandTimeout` in all. */
+  #command<T>(what: string, run: () => Promise<T>): Promise<T> {
+    const ready = this.#connecting === undefined ? run() : this.#connecting.then(run);
+    return withTimeout(ready, this.#timeout, `snowplow-client-session: Redis did not answer ${what} within ${this.#timeout} ms (RedisSessionStore option commandTimeout)`);
   }
+
+  #openClient(url: string | undefined, cluster: string[] | undefined): RedisScriptClient {
+    const connection = {
+      // No offline queue and a bounded queue: while Redis is down or frozen, commands fail at once instead of piling up.
+      disableOfflineQueue: true,
+      commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+      socket: { connectTimeout: this.#timeout, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
+    };
+    const client = this.#createClient(url, cluster, connection);
+    client.on('error', () => undefined); // failures reach the plugin through the rejected commands
+    this.#connecting = client.connect().catch(() => undefined);
+    return client as unknown as RedisScriptClient;
+  }
+
+  #createClient(url: string | undefined, cluster: string[] | undefined, connection: object) {
+    if (cluster !== undefined) {
+      if (!Array.isArray(cluster) || cluster.length === 0 || !cluster.every((u) => typeof u === 'string')) {
+        throw new TypeError('snowplow-client-session: RedisSessionStore option `cluster` must be a non-empty list of node URLs (redis://host:port)');
+      }
+      return redisModule().createCluster({ rootNodes: cluster.map((u) => ({ url: u })), defaults: connection });
+    }
+    if (typeof url !== 'string') throw new TypeError('snowplow-client-session: RedisSessionStore option `url` must be a string such as redis://127.0.0.1:6379');
+    return redisModule().createClient({ url, ...connection });
+  }
+
+  /** Keyed records carry the key as their hash tag, so every key of one session maps to one Cluster slot. */
+  #key(key: string | undefined): string {
+    return key === undefined ? `${this.prefix}default` : `${this.prefix}{${key}}`;
+  }
+}
+
+/** node-redis, loaded when a store first opens its own client (it is CommonJS, so a synchronous require works). */
+function redisModule(): typeof import('redis') {
+  return createRequire(import.meta.url)('redis') as typeof import('redis');
+}
+
+function checkMechanism(mechanism: StorageMechanism): StorageMechanism {
+  if (!STORAGE_MECHANISMS.includes(mechanism)) {
+    throw new RangeError(`snowplow-client-session: RedisSessionStore option \`storageMechanism\` must be one of ${STORAGE_MECHANISMS.join(', ')}`);
+  }
+  return mechanism;
+}
+
+function checkPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+    throw new TypeError(`snowplow-client-session: RedisSessionStore option \`prefix\` must be a string without { or } (the key is the hash tag), got ${JSON.stringify(prefix)}`);
+  }
+  return prefix;
+}
+
+function positive(name: string, value: unknown, unit: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
+    throw new RangeError(`snowplow-client-session: RedisSessionStore option \`${name}\` must be a finite number of ${unit} >= 1, got ${String(value)}`);
+  }
+  return value;
 }

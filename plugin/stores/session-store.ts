@@ -10,17 +10,20 @@ export type MaybePromise<T> = T | Promise<T>;
 export interface SessionLease {
   /** The session as the shared store holds it (its `eventIndex` is the highest index handed out so far). */
   session: SessionState;
-  /** This process may use event indexes `from`..`to` of `session`. */
+  /** This process may use event indexes `from`..`to` of `session` (none when `to < from`). */
   from: number;
   to: number;
   /** This lease opened the session (the caller reports the start, exactly once across processes). */
   opened: boolean;
   /** The session this lease ended and why (reported by this caller only). */
   ended: { session: SessionState; reason: SessionEndReason } | null;
+  /** The store's time of the decision (ms since epoch): the request's `now`, or the store's own clock. */
+  now: number;
 }
 
 export interface LeaseRequest {
-  now: number;
+  /** The time of the decision, or `null` to use the store's own clock (one clock for every process). */
+  now: number | null;
   policy: SessionPolicy;
   background: boolean;
   forceNewSession: boolean;
@@ -28,8 +31,23 @@ export interface LeaseRequest {
   block: number;
   /** Used if the lease opens a session / the record is new. */
   newSessionId: string;
+  /** Used if the store has no record of the key. */
   newUserId: string;
   maxIndex: number;
+  /**
+   * This process's last session of the key, if it knows one: when the store has lost the record (evicted,
+   * deleted, expired), the new session links to it (`previousSessionId`, next `sessionIndex`).
+   */
+  known: { sessionId: string; sessionIndex: number } | null;
+}
+
+/** More event indexes for a session this process holds a lease on; the store never rotates here. */
+export interface ExtendRequest {
+  sessionId: string;
+  block: number;
+  maxIndex: number;
+  /** As in `LeaseRequest`. */
+  now: number | null;
 }
 
 /**
@@ -59,8 +77,16 @@ export interface SessionStore {
   /**
    * For stores shared by several processes: decides the session of `key` atomically (rotation included)
    * and reserves event indexes for this process. `ClientSession.load(key)` calls it. Optional.
+   *
+   * A store with `lease` is shared: the plugin never deletes its records (the store expires them) and
+   * `setSession` must only merge into an existing record of the same session, never create one.
    */
   lease?(key: string | undefined, request: LeaseRequest): Promise<SessionLease>;
+  /**
+   * With `lease`: reserves `block` more indexes of `sessionId` if it is still the key's session, else
+   * answers `null` (the next `lease()` decides what comes next). Never creates or rotates a record.
+   */
+  extendLease?(key: string | undefined, request: ExtendRequest): Promise<{ from: number; to: number } | null>;
   /** Releases files, locks or connections. Called by `ClientSession.close()` after the last write. */
   close?(): MaybePromise<void>;
 }

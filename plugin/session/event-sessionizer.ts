@@ -1,0 +1,183 @@
+import type { Payload, PayloadBuilder } from '@snowplow/tracker-core';
+import { v4 as uuidv4 } from 'uuid';
+import { APPLICATION_BACKGROUND_SCHEMA, APPLICATION_FOREGROUND_SCHEMA, CLIENT_SESSION_SCHEMA } from '../schema-uris.js';
+import type { StorageMechanism } from '../stores/session-store.js';
+import { clientSessionEntity, type ClientSessionEntity } from './entity.js';
+import type { IndexReservations } from './index-reservations.js';
+import type { ClientSessionOptions, SessionLogger } from './options.js';
+import type { RequestScope } from './request-scope.js';
+import type { SessionLifecycle } from './session-lifecycle.js';
+import type { SharedLeases } from './shared-leases.js';
+import type { Slot, SessionSlots } from './slots.js';
+import { countLeasedEvent, endSession, expiryReason, nextSessionState, type SessionEvent, type SessionPolicy, type SessionState } from './state.js';
+
+export interface SessionizerParts {
+  slots: SessionSlots;
+  reservations: IndexReservations;
+  /** Present with a shared store (one that has `lease`). */
+  leases: SharedLeases | null;
+  lifecycle: SessionLifecycle;
+  scope: RequestScope;
+  policy: SessionPolicy;
+  atomicSessionFields: boolean;
+  /** Idle keyed slots are forgotten after this many ms. */
+  retention: number;
+  storageMechanism: StorageMechanism;
+  logger: SessionLogger;
+  clock: () => number;
+  sessionKey: ClientSessionOptions['sessionKey'];
+  /** Records a slot's new state (and has it written; at once when `urgent`). */
+  commit(slot: Slot, state: SessionState, urgent?: boolean): void;
+  /** Deletes a keyed record from a store this process owns. */
+  remove(key: string): void;
+  /** An event was sessionized: the checker should run. */
+  onActivity(): void;
+}
+
+/** An event's session as decided in `beforeTrack`. */
+interface Counted {
+  state: SessionState;
+  entity: ClientSessionEntity;
+  /** Other processes need this state soon (a leased session's first event). */
+  urgent: boolean;
+}
+
+/** The event being tracked: decided in `beforeTrack`, committed in `afterTrack` if it was sent. */
+interface PendingEvent extends Counted {
+  slot: Slot;
+  eventId: string;
+  /** An application_background / application_foreground event switches the state once counted. */
+  backgroundAfter: boolean | undefined;
+}
+
+/**
+ * The plugin's per-event work: which key an event belongs to (request scope, then `sessionKey`), its
+ * session (from a lease, or from the state machine), the entity, and, once the event was sent, the commit.
+ * Also the sweep that ends idle sessions and forgets idle keys.
+ */
+export class EventSessionizer {
+  #pending: PendingEvent | null = null;
+
+  constructor(private readonly parts: SessionizerParts) {}
+
+  beforeTrack(pb: PayloadBuilder): void {
+    const { lifecycle, slots, clock, atomicSessionFields, onActivity } = this.parts;
+    if (lifecycle.tracking) return; // our own lifecycle event: it already carries its entity
+    this.#pending = null; // an event that a filter dropped never reached afterTrack: forget it
+    try {
+      const payload = pb.getPayload();
+      const slot = slots.ensure(this.#keyOf(payload));
+      const now = clock();
+      const eventId = typeof payload.eid === 'string' ? payload.eid : uuidv4();
+      const event: SessionEvent = {
+        eventId,
+        eventTimestamp: Number(payload.ttm ?? payload.dtm ?? now),
+        now,
+        background: slot.background,
+        forceNewSession: slot.forceNewSession,
+        uid: typeof payload.uid === 'string' ? payload.uid : null,
+      };
+      const counted = this.#leased(slot, event) ?? this.#local(slot, event);
+      // A fresh object per event, never changed afterwards (getSessionContext hands out copies).
+      pb.addContextEntity({ schema: CLIENT_SESSION_SCHEMA, data: counted.entity as unknown as Record<string, unknown> });
+      if (atomicSessionFields) {
+        pb.add('sid', counted.state.sessionId);
+        pb.add('vid', String(counted.state.sessionIndex));
+      }
+      this.#pending = { ...counted, slot, eventId, backgroundAfter: backgroundSwitch(pb) };
+      onActivity();
+    } catch (error) {
+      this.parts.logger.error('snowplow-client-session: cannot sessionize an event; it is sent without a client_session entity', error);
+    }
+  }
+
+  afterTrack(payload: Payload): void {
+    if (this.parts.lifecycle.tracking) return;
+    const done = this.#pending;
+    this.#pending = null;
+    if (done === null || payload.eid !== done.eventId) return;
+    const { slot } = done;
+    this.parts.commit(slot, done.state, done.urgent);
+    slot.lastEntity = done.entity;
+    if (done.backgroundAfter !== undefined) slot.background = done.backgroundAfter;
+    this.parts.lifecycle.counted(slot, done.entity);
+  }
+
+  /** Forgets keyed slots idle past retention; with `expire`, ends sessions that have timed out. */
+  sweep(now: number, expire: boolean): void {
+    const { slots, leases, policy, retention, reservations, lifecycle } = this.parts;
+    // With a shared store the store keeps every key: this process only forgets its copy once the session is over.
+    const forgetAfter = leases === null ? retention : Math.min(retention, Math.max(policy.foregroundTimeout, policy.backgroundTimeout));
+    for (const slot of slots.all()) {
+      const session = slot.session;
+      if (session === null) continue;
+      if (slot.key !== undefined && now - session.lastActivityAt > forgetAfter) {
+        slots.delete(slot.key);
+        reservations.forget(slot.key);
+        leases?.drop(slot.key);
+        if (leases === null) this.parts.remove(slot.key);
+        continue;
+      }
+      if (!expire || session.ended || leases?.has(slot.key)) continue; // the shared store decides leased sessions' ends
+      const reason = expiryReason(session, now, slot.background, policy);
+      if (reason !== null) lifecycle.ended(slot, endSession(session), reason);
+    }
+  }
+
+  /** The request scope's key (and its `uid` on the payload), else `sessionKey(payload)`, else the default session. */
+  #keyOf(payload: Payload): string | undefined {
+    const scope = this.parts.scope.current();
+    if (scope !== undefined) {
+      if (scope.uid === null) delete payload.uid;
+      else payload.uid = scope.uid;
+      return scope.key;
+    }
+    const { sessionKey } = this.parts;
+    if (sessionKey === undefined) return undefined;
+    try {
+      const key = sessionKey(payload);
+      return typeof key === 'string' && key !== '' ? key : undefined;
+    } catch (error) {
+      this.parts.logger.error('snowplow-client-session: sessionKey threw; the event goes to the default session', error);
+      return undefined;
+    }
+  }
+
+  /**
+   * A session leased from a shared store: the store decided it, the event takes a leased index. When the
+   * session has timed out since the last successful `load()` (the store is down), the local rules take over.
+   */
+  #leased(slot: Slot, event: SessionEvent): Counted | null {
+    const { leases, policy, storageMechanism } = this.parts;
+    if (leases === null || slot.session === null || !leases.has(slot.key)) return null;
+    const leasedEvent = { ...event, now: leases.storeTime(event.now) };
+    if (expiryReason(slot.session, leasedEvent.now, slot.background, policy) !== null) {
+      leases.drop(slot.key);
+      return null;
+    }
+    const index = leases.take(slot.key);
+    const state = countLeasedEvent(slot.session, leasedEvent, index);
+    return { state, entity: { ...clientSessionEntity(state, storageMechanism), eventIndex: index }, urgent: index === 1 };
+  }
+
+  #local(slot: Slot, event: SessionEvent): Counted {
+    const { policy, lifecycle, reservations, storageMechanism } = this.parts;
+    const decision = nextSessionState(slot.session, event, policy, uuidv4, slot.userId);
+    // Ending and opening are facts whatever happens to this event, and their events must precede it.
+    if (decision.ended !== null) lifecycle.ended(slot, decision.ended.session, decision.ended.reason);
+    if (decision.opened !== null) lifecycle.opened(slot, decision.opened);
+    reservations.ensure(slot.key, decision.state);
+    return { state: decision.state, entity: clientSessionEntity(decision.state, storageMechanism), urgent: false };
+  }
+}
+
+/** An application_background / application_foreground event: read from the unencoded JSON, no decoding. */
+function backgroundSwitch(pb: PayloadBuilder): boolean | undefined {
+  for (const { keyIfEncoded, json } of pb.getJson()) {
+    if (keyIfEncoded !== 'ue_px') continue;
+    const schema = (json.data as { schema?: unknown } | undefined)?.schema;
+    if (schema === APPLICATION_BACKGROUND_SCHEMA) return true;
+    if (schema === APPLICATION_FOREGROUND_SCHEMA) return false;
+  }
+  return undefined;
+}
