@@ -8,7 +8,7 @@ import { createClientSession, RedisSessionStore, type ClientSessionEntity } from
 import { IgluValidator } from '../plugin/iglu/index.js';
 import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
 import { manualClock, recordingLogger, sessionOf, withTempDir } from './helpers/capture.js';
-import { startRedis, type RedisServer } from '../scripts/lib/redis-server.js';
+import { startRedis, startRedisCluster, type RedisServer } from '../scripts/lib/redis-server.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/shared-sessions-worker.mjs', import.meta.url));
 const USERS = 100;
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => redis.stop());
 
-function runWorkers(count: number, kind: 'redis' | 'lowdb', target: string, dir: string): Promise<string[]> {
+function runWorkers(count: number, kind: 'redis' | 'cluster' | 'lowdb', target: string, dir: string): Promise<string[]> {
   const start = Date.now() + 1500; // every process is up before the first phase
   return Promise.all(
     Array.from({ length: count }, (_, i) => {
@@ -70,6 +70,16 @@ describe('sessions shared across processes', () => {
       const logs = await runWorkers(4, 'redis', redis.url, dir);
       expect(logs.every((log) => log.length > 0)).toBe(true);
       expectThreeLinkedSessionsPerUser(logs);
+    }));
+
+  it('the same 4-process interleaving on a Redis Cluster of 3 masters: the same guarantees', () =>
+    withTempDir(async (dir) => {
+      const cluster = await startRedisCluster(3);
+      try {
+        expectThreeLinkedSessionsPerUser(await runWorkers(4, 'cluster', cluster.urls.join(','), dir));
+      } finally {
+        await cluster.stop();
+      }
     }));
 
   it('the same journey in one process on lowdb gives the same structure', () =>

@@ -115,7 +115,7 @@ export class SharedLeases {
     }
     if (this.#outage) logger.warn('snowplow-client-session: the shared session store is reachable again');
     this.#outage = false;
-    if (!injectedClock) this.#offset = lease.now - (before + clock()) / 2;
+    if (!injectedClock) this.#offset = Math.round(lease.now - (before + clock()) / 2);
 
     const leased = readStoredSession(lease.session);
     if (leased.state === null || leased.problem !== null) {
