@@ -1,7 +1,7 @@
 import { LOG, type CorePlugin, type CorePluginConfiguration } from '@snowplow/tracker-core';
 import { v4 as uuidv4 } from 'uuid';
 import type { ClientSessionEntity } from './session/entity.js';
-import { EventSessionizer } from './session/event-sessionizer.js';
+import { EventSessionizer, type WriteMode } from './session/event-sessionizer.js';
 import { IndexReservations } from './session/index-reservations.js';
 import { resolveOptions, type ClientSessionOptions, type ResolvedOptions, type SessionLogger } from './session/options.js';
 import { RequestScope } from './session/request-scope.js';
@@ -95,7 +95,7 @@ class SessionController implements ClientSession {
       () => logger.warn('snowplow-client-session: the session store is writable again'),
       config.writeInterval,
     );
-    const commit = (slot: Slot, state: SessionState, urgent = false) => this.#commit(slot, state, urgent);
+    const commit = (slot: Slot, state: SessionState, write: WriteMode = 'paced') => this.#commit(slot, state, write);
     const lifecycle = new SessionLifecycle(options, config.sessionEvents, store.storageMechanism, logger, commit);
     const clock = () => this.#clock();
     this.#leases =
@@ -212,10 +212,10 @@ class SessionController implements ClientSession {
     }
   }
 
-  #commit(slot: Slot, state: SessionState, urgent: boolean): void {
+  #commit(slot: Slot, state: SessionState, write: WriteMode): void {
     slot.session = state;
-    if (this.#closed) return;
-    if (urgent) this.#writer.saveNow(slot.key, state);
+    if (this.#closed || write === 'none') return;
+    if (write === 'now') this.#writer.saveNow(slot.key, state);
     else this.#writer.save(slot.key, state);
   }
 

@@ -26,21 +26,32 @@ export interface SessionizerParts {
   logger: SessionLogger;
   clock: () => number;
   sessionKey: ClientSessionOptions['sessionKey'];
-  /** Records a slot's new state (and has it written; at once when `urgent`). */
-  commit(slot: Slot, state: SessionState, urgent?: boolean): void;
+  /** Records a slot's new state and has it written as `write` says (default `paced`). */
+  commit(slot: Slot, state: SessionState, write?: WriteMode): void;
   /** Deletes a keyed record from a store this process owns. */
   remove(key: string): void;
   /** An event was sessionized: the checker should run. */
   onActivity(): void;
 }
 
+/**
+ * How a counted state reaches the store: `now` (other processes need it soon: a leased session's first
+ * event), `paced` (the next paced write), `none` (the store knows all that matters already).
+ */
+export type WriteMode = 'now' | 'paced' | 'none';
+
 /** An event's session as decided in `beforeTrack`. */
 interface Counted {
   state: SessionState;
   entity: ClientSessionEntity;
-  /** Other processes need this state soon (a leased session's first event). */
-  urgent: boolean;
+  write: WriteMode;
 }
+
+/**
+ * A leased session's activity the store does not know of is merged only past this: the lease already
+ * recorded the request's start, and a merge per request would double the store's work for a few ms.
+ */
+const LEASED_ACTIVITY_SLACK_MS = 1000;
 
 /** The event being tracked: decided in `beforeTrack`, committed in `afterTrack` if it was sent. */
 interface PendingEvent extends Counted {
@@ -97,7 +108,7 @@ export class EventSessionizer {
     this.#pending = null;
     if (done === null || payload.eid !== done.eventId) return;
     const { slot } = done;
-    this.parts.commit(slot, done.state, done.urgent);
+    this.parts.commit(slot, done.state, done.write);
     slot.lastEntity = done.entity;
     if (done.backgroundAfter !== undefined) slot.background = done.backgroundAfter;
     this.parts.lifecycle.counted(slot, done.entity);
@@ -157,7 +168,9 @@ export class EventSessionizer {
     }
     const index = leases.take(slot.key);
     const state = countLeasedEvent(slot.session, leasedEvent, index);
-    return { state, entity: { ...clientSessionEntity(state, storageMechanism), eventIndex: index }, urgent: index === 1 };
+    const unknownActivity = leasedEvent.now - (leases.storeActivityAt(slot.key) ?? -Infinity);
+    const write = index === 1 ? 'now' : unknownActivity > LEASED_ACTIVITY_SLACK_MS ? 'paced' : 'none';
+    return { state, entity: { ...clientSessionEntity(state, storageMechanism), eventIndex: index }, write };
   }
 
   #local(slot: Slot, event: SessionEvent): Counted {
@@ -167,7 +180,7 @@ export class EventSessionizer {
     if (decision.ended !== null) lifecycle.ended(slot, decision.ended.session, decision.ended.reason);
     if (decision.opened !== null) lifecycle.opened(slot, decision.opened);
     reservations.ensure(slot.key, decision.state);
-    return { state: decision.state, entity: clientSessionEntity(decision.state, storageMechanism), urgent: false };
+    return { state: decision.state, entity: clientSessionEntity(decision.state, storageMechanism), write: 'paced' };
   }
 }
 

@@ -17,6 +17,8 @@ export type LoadRequest = Omit<LeaseRequest, 'now' | 'maxIndex'>;
 /** Event indexes this process holds for one key's session, used in order. */
 interface Pool {
   sessionId: string;
+  /** The store's time of this process's last lease or top-up: the activity the store already knows. */
+  storeActivityAt: number;
   ranges: Array<{ next: number; to: number }>;
   /** The size of the next top-up. */
   block: number;
@@ -72,6 +74,11 @@ export class SharedLeases {
     return this.#pools.has(key);
   }
 
+  /** The last activity of `key`'s leased session that the store already knows of (its time), if leased. */
+  storeActivityAt(key: string | undefined): number | undefined {
+    return this.#pools.get(key)?.storeActivityAt;
+  }
+
   /** Forgets the key's indexes: its session is no longer the leased one. */
   drop(key: string | undefined): void {
     this.#pools.delete(key);
@@ -123,7 +130,7 @@ export class SharedLeases {
       return;
     }
     const ended = lease.ended === null ? null : readStoredSession(lease.ended.session).state;
-    this.#addRange(key, leased.state.sessionId, lease.from, lease.to, request.block);
+    this.#addRange(key, leased.state.sessionId, lease.from, lease.to, request.block, lease.now);
     this.options.apply(key, {
       session: { ...leased.state, eventIndex: lease.from - 1 },
       opened: lease.opened,
@@ -131,12 +138,13 @@ export class SharedLeases {
     });
   }
 
-  #addRange(key: string | undefined, sessionId: string, from: number, to: number, block: number): void {
+  #addRange(key: string | undefined, sessionId: string, from: number, to: number, block: number, storeNow: number): void {
     let pool = this.#pools.get(key);
     if (pool === undefined || pool.sessionId !== sessionId) {
-      pool = { sessionId, ranges: [], block, extending: false, warned: false };
+      pool = { sessionId, storeActivityAt: storeNow, ranges: [], block, extending: false, warned: false };
       this.#pools.set(key, pool);
     }
+    pool.storeActivityAt = Math.max(pool.storeActivityAt, storeNow);
     if (to >= from) pool.ranges.push({ next: from, to });
     if (pool.ranges.length > MAX_RANGES) pool.ranges.shift();
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { SessionEndReason, SessionState } from '../session/state.js';
 import { withTimeout } from '../util/with-timeout.js';
@@ -6,6 +7,8 @@ import { STORAGE_MECHANISMS, type ExtendRequest, type LeaseRequest, type Session
 /** What the store needs of a node-redis client or cluster (v4 and later): `eval`, and `close`/`quit` when the store owns it. */
 export interface RedisScriptClient {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** Used when present: the script is sent once, then named by its SHA-1. */
+  evalSha?(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   get(key: string): Promise<string | null>;
   del(key: string): Promise<unknown>;
   isOpen?: boolean;
@@ -49,7 +52,7 @@ end
 // pair ever emitted can come again; it links to the caller's last known session when there is one.
 // KEYS[1] record; ARGV: now, fgTimeout, bgTimeout, background, maxLength, clockTolerance, forceNew,
 // block, newSessionId, newUserId, ttlSeconds, maxIndex, knownSessionId, knownSessionIndex
-const LEASE = `${CLOCK}
+const LEASE = script(`${CLOCK}
 local now = clock(ARGV[1])
 local maxIndex = tonumber(ARGV[12])
 local raw = redis.call('GET', KEYS[1])
@@ -85,11 +88,11 @@ s.eventIndex = math.min(tonumber(s.eventIndex) + tonumber(ARGV[8]), maxIndex)
 if now > tonumber(s.lastActivityAt) then s.lastActivityAt = now end
 redis.call('SET', KEYS[1], cjson.encode(s), 'EX', tonumber(ARGV[11]))
 return cjson.encode({ session = s, from = from, to = s.eventIndex, opened = opened, reason = reason or cjson.null, ended = ended or cjson.null, now = now })
-`;
+`);
 
 // More indexes for the session a process holds, only while it is still the key's session: never creates,
 // never rotates. KEYS[1] record; ARGV: now, sessionId, block, maxIndex, ttlSeconds
-const EXTEND = `${CLOCK}
+const EXTEND = script(`${CLOCK}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local s = cjson.decode(raw)
@@ -100,13 +103,13 @@ local now = clock(ARGV[1])
 if now > tonumber(s.lastActivityAt) then s.lastActivityAt = now end
 redis.call('SET', KEYS[1], cjson.encode(s), 'EX', tonumber(ARGV[5]))
 return cjson.encode({ from = from, to = s.eventIndex })
-`;
+`);
 
 // Merges what a process saw into the record of the same session: only moves lastActivityAt forward (never
 // past Redis's clock unless the caller's clock is injected) and fills the first event. It never creates a
 // record and never touches eventIndex: a record that is gone stays gone until the next lease.
 // KEYS[1] record; ARGV: state JSON, ttlSeconds, now ('' = cap at Redis's clock; else no cap)
-const MERGE = `${CLOCK}
+const MERGE = script(`${CLOCK}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local s = cjson.decode(raw)
@@ -121,7 +124,16 @@ if s.firstEventId == cjson.null and incoming.firstEventId ~= cjson.null then
 end
 redis.call('SET', KEYS[1], cjson.encode(s), 'EX', tonumber(ARGV[2]))
 return 1
-`;
+`);
+
+interface Script {
+  text: string;
+  sha1: string;
+}
+
+function script(text: string): Script {
+  return { text, sha1: createHash('sha1').update(text).digest('hex') };
+}
 
 /**
  * Sessions in Redis (a server or a Cluster), shared by every process and machine that uses the same Redis
@@ -164,7 +176,7 @@ export class RedisSessionStore implements SessionStore {
   /** Merges the process's view into the record of the same session (never creates one, never regresses it). */
   async setSession(session: SessionState, key?: string): Promise<void> {
     const args = [JSON.stringify(session), String(this.#ttl), this.#injectedClock ? 'injected' : ''];
-    await this.#command('the merge script', () => this.#client.eval(MERGE, { keys: [this.#key(key)], arguments: args }));
+    await this.#command('the merge script', () => this.#script(MERGE, this.#key(key), args));
   }
 
   async deleteSession(key?: string): Promise<void> {
@@ -190,7 +202,7 @@ export class RedisSessionStore implements SessionStore {
       request.known?.sessionId ?? '',
       request.known?.sessionIndex ?? 0,
     ].map(String);
-    const raw = await this.#command('the lease script', () => this.#client.eval(LEASE, { keys: [this.#key(key)], arguments: args }));
+    const raw = await this.#command('the lease script', () => this.#script(LEASE, this.#key(key), args));
     const answer = JSON.parse(String(raw)) as Omit<SessionLease, 'ended'> & { reason: SessionEndReason | null; ended: SessionState | null };
     const ended = answer.ended === null || answer.reason === null ? null : { session: answer.ended, reason: answer.reason };
     return { session: answer.session, from: answer.from, to: answer.to, opened: answer.opened, ended, now: answer.now };
@@ -198,7 +210,7 @@ export class RedisSessionStore implements SessionStore {
 
   async extendLease(key: string | undefined, request: ExtendRequest): Promise<{ from: number; to: number } | null> {
     const args = [request.now ?? '', request.sessionId, request.block, request.maxIndex, this.#ttl].map(String);
-    const raw = await this.#command('the extend script', () => this.#client.eval(EXTEND, { keys: [this.#key(key)], arguments: args }));
+    const raw = await this.#command('the extend script', () => this.#script(EXTEND, this.#key(key), args));
     return raw === null || raw === undefined ? null : (JSON.parse(String(raw)) as { from: number; to: number });
   }
 
@@ -213,6 +225,18 @@ export class RedisSessionStore implements SessionStore {
     await withTimeout(Promise.resolve(client.close?.()), this.#timeout, 'close').catch(() => client.destroy?.());
   }
 
+  /** Runs a script by its SHA-1 (EVALSHA), sending its text (EVAL) only when Redis does not have it yet. */
+  async #script(script: Script, key: string, args: string[]): Promise<unknown> {
+    const options = { keys: [key], arguments: args };
+    if (this.#client.evalSha === undefined) return this.#client.eval(script.text, options);
+    try {
+      return await this.#client.evalSha(script.sha1, options);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return this.#client.eval(script.text, options);
+    }
+  }
+
   /** One command, bounded: waits for the connection and the reply for at most `commandTimeout` in all. */
   #command<T>(what: string, run: () => Promise<T>): Promise<T> {
     const ready = this.#connecting === undefined ? run() : this.#connecting.then(run);
@@ -224,6 +248,8 @@ export class RedisSessionStore implements SessionStore {
       // No offline queue and a bounded queue: while Redis is down or frozen, commands fail at once instead of piling up.
       disableOfflineQueue: true,
       commandsQueueMaxLength: MAX_QUEUED_COMMANDS,
+      // The store bounds every command itself (commandTimeout); node-redis's own per-command timer would be a second one.
+      commandOptions: { timeout: 0 },
       socket: { connectTimeout: this.#timeout, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) },
     };
     const client = this.#createClient(url, cluster, connection);

@@ -1,21 +1,36 @@
 /**
- * One of the processes of the shared-store benchmark: `events` events for `users` users, each a request
- * (`load()` then `track()`), on the Redis store at `url`, or on a memory store for `memory`. Prints ms.
+ * One app process of the shared-store benchmark: `requests` requests for `users` users, `concurrency` at
+ * a time, each `load(user)` then two `track()`s in `run(user)`, on the Redis store at `url` (or a memory
+ * store for `memory`). Starts at `startAt` (epoch ms) with the other processes; prints
+ * `{ elapsedMs, loadMs: [...] }`.
  */
 import { buildStructEvent, trackerCore } from '@snowplow/tracker-core';
 import { createClientSession, MemorySessionStore, RedisSessionStore } from '../../plugin/index.js';
 
-const [target, events, users] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
-const store = target === 'memory' ? new MemorySessionStore() : new RedisSessionStore({ url: target, prefix: `bench:${Date.now()}:` });
-const session = await createClientSession({ store, checkInterval: 0, sessionKey: (p) => p.se_la as string });
+const [target, requests, users, concurrency, startAt] = [process.argv[2]!, ...process.argv.slice(3, 7).map(Number)] as [string, number, number, number, number];
+const store = target === 'memory' ? new MemorySessionStore() : new RedisSessionStore({ url: target, prefix: `bench:${startAt}:` });
+const session = await createClientSession({ store, checkInterval: 0, loadTimeout: 10_000 });
 const core = trackerCore({ base64: true, corePlugins: [session.plugin] });
-const start = performance.now();
-for (let i = 0; i < events; i++) {
-  const user = `user-${i % users}`;
-  await session.load(user, 1);
-  core.track(buildStructEvent({ category: 'bench', action: 'request', label: user }));
+const loadMs: number[] = [];
+let next = 0;
+
+async function serve(): Promise<void> {
+  while (next < requests) {
+    const user = `user-${next++ % users}`;
+    const before = performance.now();
+    await session.load(user, 2);
+    loadMs.push(performance.now() - before);
+    session.run(user, () => {
+      core.track(buildStructEvent({ category: 'bench', action: 'request' }));
+      core.track(buildStructEvent({ category: 'bench', action: 'response' }));
+    });
+  }
 }
+
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, startAt - Date.now())));
+const start = performance.now();
+await Promise.all(Array.from({ length: concurrency }, serve));
 await session.flush();
-const elapsed = performance.now() - start;
+const elapsedMs = performance.now() - start;
 await session.close();
-process.stdout.write(`${elapsed}\n`);
+process.stdout.write(`${JSON.stringify({ elapsedMs, loadMs })}\n`);
