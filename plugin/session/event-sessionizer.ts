@@ -95,7 +95,8 @@ export class EventSessionizer {
         pb.add('sid', counted.state.sessionId);
         pb.add('vid', String(counted.state.sessionIndex));
       }
-      this.#pending = { ...counted, slot, eventId, backgroundAfter: backgroundSwitch(pb) };
+      // A literal of fixed shape, not a spread: this runs on every event.
+      this.#pending = { state: counted.state, entity: counted.entity, write: counted.write, slot, eventId, backgroundAfter: backgroundSwitch(pb) };
       onActivity();
     } catch (error) {
       this.parts.logger.error('snowplow-client-session: cannot sessionize an event; it is sent without a client_session entity', error);

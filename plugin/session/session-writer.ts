@@ -3,7 +3,6 @@ import type { SessionState } from './state.js';
 
 const FIRST_RETRY_MS = 100;
 const MAX_RETRY_MS = 30_000;
-const WRITES_AT_ONCE = 256;
 
 /**
  * Carries session changes to the store behind the tracker's back: `track()` is synchronous, the store may
@@ -135,12 +134,9 @@ export class SessionWriter {
     if (this.#dirty.size > 0) this.#schedule(this.#urgent);
   }
 
-  /** At most `WRITES_AT_ONCE` store calls in flight, so a large batch never floods a networked store's queue. */
+  /** Every call at once: a file store coalesces them into one write; a networked store bounds its own commands in flight. */
   async #write(entries: Array<[string | undefined, SessionState | null]>): Promise<void> {
-    for (let i = 0; i < entries.length; i += WRITES_AT_ONCE) {
-      const chunk = entries.slice(i, i + WRITES_AT_ONCE);
-      await Promise.all(chunk.map(([key, state]) => (state === null ? this.#store.deleteSession(key) : this.#store.setSession(state, key))));
-    }
+    await Promise.all(entries.map(([key, state]) => (state === null ? this.#store.deleteSession(key) : this.#store.setSession(state, key))));
   }
 
   #scheduleRetry(): void {

@@ -36,6 +36,8 @@ export interface RedisSessionStoreOptions {
 
 /** The most commands the store's own client keeps queued (waiting to be written or for a reply). */
 const MAX_QUEUED_COMMANDS = 1000;
+/** The most commands the store has in flight at once; a large batch of writes waits its turn here. */
+const MAX_IN_FLIGHT = 256;
 
 // `now`: the request's time, or Redis's own clock (TIME) when the caller passes '' (one clock for every server).
 const CLOCK = `
@@ -152,6 +154,9 @@ export class RedisSessionStore implements SessionStore {
   #connecting: Promise<unknown> | undefined;
   /** The request's clock is injected (tests): MERGE must not cap times at Redis's clock. */
   #injectedClock = false;
+  #inFlight = 0;
+  /** Commands waiting for a place in flight (at most one batch of the plugin's writes, one per key). */
+  readonly #waiting: Array<() => void> = [];
 
   constructor(options: RedisSessionStoreOptions) {
     const sources = [options?.client, options?.url, options?.cluster].filter((v) => v !== undefined).length;
@@ -237,10 +242,20 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  /** One command, bounded: waits for the connection and the reply for at most `commandTimeout` in all. */
-  #command<T>(what: string, run: () => Promise<T>): Promise<T> {
-    const ready = this.#connecting === undefined ? run() : this.#connecting.then(run);
-    return withTimeout(ready, this.#timeout, `snowplow-client-session: Redis did not answer ${what} within ${this.#timeout} ms (RedisSessionStore option commandTimeout)`);
+  /**
+   * One command, bounded: once it has a place among the `MAX_IN_FLIGHT`, it waits for the connection and
+   * the reply for at most `commandTimeout` in all.
+   */
+  async #command<T>(what: string, run: () => Promise<T>): Promise<T> {
+    if (this.#inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#inFlight++;
+    try {
+      const ready = this.#connecting === undefined ? run() : this.#connecting.then(run);
+      return await withTimeout(ready, this.#timeout, `snowplow-client-session: Redis did not answer ${what} within ${this.#timeout} ms (RedisSessionStore option commandTimeout)`);
+    } finally {
+      this.#inFlight--;
+      this.#waiting.shift()?.();
+    }
   }
 
   #openClient(url: string | undefined, cluster: string[] | undefined): RedisScriptClient {
