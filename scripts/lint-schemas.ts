@@ -4,30 +4,35 @@
  * Exit 0 clean, 1 issues, 2 usage or I/O errors.
  */
 import { stat } from 'node:fs/promises';
-import { LINTERS, SKIPPABLE_LINTERS, lintRepository, parseIgluUri, type LintIssue } from '../plugin/iglu/index.js';
+import { BIGQUERY_LINTERS, LINTERS, SKIPPABLE_LINTERS, lintRepository, parseIgluUri, type LintIssue } from '../plugin/iglu/index.js';
 import { EXIT, Output, UsageError, parseCommandLine, runCommand } from './lib/cli.js';
-import { describeIoError } from './lib/instance-source.js';
+import { describeIoError } from '../plugin/iglu/walk-files.js';
 
-const USAGE = `Usage: npm run lint:schemas -- [options] [repository]
+const USAGE = `Usage: npm run lint:schemas -- [options] [repository|schema-file]
 
-Lints every schema in a static Iglu repository (<vendor>/<name>/jsonschema/<M-R-A>; default: schemas/)
-the way igluctl lint does: the Iglu and draft-04 meta-schemas, the file path against the self block,
-SchemaVer (valid versions, a 1-0-0, no gaps), and igluctl's linters, also inside anyOf/allOf/oneOf/not.
-Any issue of any level fails its schema.
+Lints a static Iglu repository (default: schemas/) or one schema file the way igluctl lint does: only
+files at <vendor>/<name>/jsonschema/<version> (hidden names skipped, symbolic links followed), each an
+Iglu schema whose self block matches its path; SchemaVer families (a 1-0-0, no gaps) over every schema,
+before --skip-schemas; the Iglu and draft-04 meta-schemas; and igluctl's linters (also inside
+anyOf/allOf/oneOf/not). A remote $ref is never resolved. Any issue of any level fails its schema; an
+input with no schema, or whose every schema is skipped, fails too.
 
 Options:
   --skip-checks <a,b>  linters to skip (only Warning and Info ones: ${SKIPPABLE_LINTERS.join(', ')})
   --skip-schemas <uris> Iglu URIs of schemas to leave out (comma-separated, repeatable)
+  --bigquery           also run schema-ddl's BigQuery linters (${BIGQUERY_LINTERS.join(', ')}), as igluctl
+                       releases on schema-ddl 0.14.2+ do; the default is igluctl 0.10.1's set (Iglu Central's CI)
   --json               print {"schemas":n,"failed":n,"issues":[{file,linter,level,message,path}]}
   -h, --help           this text
 
-Exit codes: 0 no issues, 1 issues found, 2 usage or I/O error.`;
+Exit codes: 0 no issues, 1 issues found (or nothing to lint), 2 usage error or an input path that cannot be read.`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCommandLine(process.argv.slice(2), {
     'skip-checks': { type: 'string', multiple: true },
     'skip-schemas': { type: 'string', multiple: true },
     json: { type: 'boolean' },
+    bigquery: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
@@ -46,11 +51,11 @@ async function main(): Promise<number> {
   }
   const repository = positionals[0] ?? 'schemas';
   const info = await stat(repository).catch((error: unknown) => {
-    throw new Error(`cannot read the repository ${repository}: ${describeIoError(error)}`);
+    throw new Error(`cannot read ${repository}: ${describeIoError(error)}`);
   });
-  if (!info.isDirectory()) throw new Error(`the repository ${repository} is not a folder`);
+  if (!info.isDirectory() && !info.isFile()) throw new Error(`${repository} is neither a folder nor a file`);
 
-  const report = await lintRepository(repository, { skipChecks, skipSchemas });
+  const report = await lintRepository(repository, { skipChecks, skipSchemas, bigquery: values.bigquery === true });
   const output = new Output();
   if (values.json === true) await output.write(`${JSON.stringify(report)}\n`);
   else {

@@ -4,7 +4,7 @@
  * against Iglu schemas. Exit 0 all valid, 1 any invalid, 2 usage or I/O errors.
  */
 import { IgluValidator, type ValidationReport } from '../plugin/iglu/index.js';
-import { EXIT, Output, UsageError, parseCommandLine, runCommand } from './lib/cli.js';
+import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
 import { expandInputs, readInstances, type InputFormat, type InputItem } from './lib/instance-source.js';
 import { Progress } from './lib/progress.js';
 
@@ -18,12 +18,16 @@ and standard input are NDJSON (one instance per line).
 
 Options:
   --schemas <dir>   a static Iglu repository searched before this package's schemas/ (repeatable)
-  --json            print one JSON report: {"results":[{file,line,schema,valid,errors:[{path,keyword,message}]}],"valid":n,"invalid":n}
+  --json            print one JSON report: {"results":[{file,line,schema,valid,errors:[{path,keyword,message}],notes?}],"valid":n,"invalid":n}
   --only-invalid    leave valid instances out of the --json results
   --format <f>      json or ndjson: how to read every input (default: by file extension)
   -h, --help        this text
 
-Exit codes: 0 all valid, 1 at least one invalid instance, 2 usage or I/O error.`;
+Verdicts are Snowplow's (Enrich, Micro): draft-04, numbers judged on their JSON text (1.0 is not an
+integer, 19.99 is a multiple of 0.01), strict date-time/uuid/hostname; a remote $ref matches anything
+(noted). Folders are walked following symbolic links.
+
+Exit codes: 0 all valid, 1 at least one invalid instance (or no instance at all), 2 usage or I/O error.`;
 
 export interface ValidateResult {
   file: string;
@@ -31,6 +35,8 @@ export interface ValidateResult {
   schema: string | null;
   valid: boolean;
   errors: Array<{ path: string; keyword: string; message: string }>;
+  /** What was not checked (e.g. a remote $ref); present only when there is something to say. */
+  notes?: string[];
 }
 
 async function main(): Promise<number> {
@@ -50,13 +56,16 @@ async function main(): Promise<number> {
   if (format !== undefined && format !== 'json' && format !== 'ndjson') throw new UsageError(`--format must be json or ndjson, got ${format}`);
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
 
-  const validator = new IgluValidator({ repositories: (values.schemas as string[] | undefined) ?? [] });
+  const repositories = (values.schemas as string[] | undefined) ?? [];
+  await checkFolders('--schemas', repositories);
+  const validator = new IgluValidator({ repositories });
   const json = values.json === true;
   const onlyInvalid = values['only-invalid'] === true;
   const output = new Output();
   const progress = new Progress(positionals);
   await progress.start();
   const counts = { valid: 0, invalid: 0, io: 0 };
+  const notes = new Set<string>();
   let first = true;
   if (json) await output.write('{"results":[');
 
@@ -79,6 +88,7 @@ async function main(): Promise<number> {
     for await (const batch of readInstances(input.file, { format: format as InputFormat | undefined, onBytes: progress.add })) {
       for (const item of batch) {
         const result = check(validator, item);
+        for (const note of result.notes ?? []) notes.add(note);
         if (item.kind === 'io') counts.io++;
         else if (result.valid) counts.valid++;
         else counts.invalid++;
@@ -89,14 +99,17 @@ async function main(): Promise<number> {
     }
   }
   progress.stop();
+  const none = counts.valid + counts.invalid + counts.io === 0;
   if (json) await output.write(`\n],"valid":${counts.valid},"invalid":${counts.invalid + counts.io}}\n`);
   else {
     const io = counts.io > 0 ? `, ${counts.io} could not be read` : '';
     await output.write(`${counts.valid} valid, ${counts.invalid} invalid${io}\n`);
   }
   await output.flush();
+  for (const note of notes) process.stderr.write(`validate: note: ${note}\n`);
+  if (none) process.stderr.write(`validate: no instance found in ${positionals.join(', ')} (.json, .ndjson, .jsonl files, or standard input)\n`);
   if (counts.io > 0) return EXIT.error;
-  return counts.invalid > 0 ? EXIT.invalid : EXIT.ok;
+  return counts.invalid > 0 || none ? EXIT.invalid : EXIT.ok;
 }
 
 function check(validator: IgluValidator, item: InputItem): ValidateResult {
@@ -116,8 +129,11 @@ function check(validator: IgluValidator, item: InputItem): ValidateResult {
       keyword: e.keyword,
       message: e.schema !== null && e.schema !== report.schema ? `${e.message} (${e.schema})` : e.message,
     })),
+    ...(report.notes.length > 0 ? { notes: report.notes } : {}),
   };
 }
+
+
 
 function ioResult(file: string, line: number, message: string): ValidateResult {
   return { file, line, schema: null, valid: false, errors: [{ path: '', keyword: 'io', message }] };

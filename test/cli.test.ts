@@ -156,6 +156,6 @@ describe('lint:schemas', () => {
 
   it('exits 2 when the repository cannot be read', async () => {
     const run = await runCli('lint-schemas', ['/nonexistent/repo']);
-    expect(run).toMatchObject({ code: 2, stderr: 'lint:schemas: cannot read the repository /nonexistent/repo: no such file or directory: /nonexistent/repo\n' });
+    expect(run).toMatchObject({ code: 2, stderr: 'lint:schemas: cannot read /nonexistent/repo: no such file or directory: /nonexistent/repo\n' });
   });
 });

@@ -19,7 +19,7 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
 
 describe('IgluValidator: self-describing JSON', () => {
   it('accepts a valid client_session entity', () => {
-    expect(validator.validate({ schema: CLIENT_SESSION_SCHEMA, data: entity })).toEqual({ valid: true, schema: CLIENT_SESSION_SCHEMA, errors: [] });
+    expect(validator.validate({ schema: CLIENT_SESSION_SCHEMA, data: entity })).toEqual({ valid: true, schema: CLIENT_SESSION_SCHEMA, errors: [], notes: [] });
   });
 
   it('says where, what was expected, what was found and which schema', () => {

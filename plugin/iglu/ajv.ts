@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvDraft04Module from 'ajv-draft-04';
 import ajvFormatsModule from 'ajv-formats';
+import type { DataValidationCxt } from 'ajv/dist/types/index.js';
 import { IGLU_META_SCHEMA_URI } from '../schema-uris.js';
+import { isDecimalMultiple, isIntegerText, numberTextAt } from './exact-json.js';
 import { PACKAGE_SCHEMAS } from './package-root.js';
 
 // Both are CommonJS with the export on `.default` when seen from ESM.
@@ -18,8 +20,10 @@ export type IgluAjv = InstanceType<AjvDraft04Class>;
 export const IGLU_META_SCHEMA_FILE = join(PACKAGE_SCHEMAS, 'com.snowplowanalytics.self-desc', 'schema', 'jsonschema', '1-0-0');
 
 /**
- * An Ajv that validates the way Snowplow's own validator does: JSON Schema draft-04, strict types
- * (`"5"` is not an integer), `date-time` with an offset, unknown formats and unknown keywords accepted.
+ * An Ajv that gives Snowplow's verdicts (iglu-scala-client 4.x on networknt json-schema-validator, what
+ * Enrich and Micro run): JSON Schema draft-04, strict types (`"5"` is not an integer), numbers judged as
+ * decimals on their JSON text (`multipleOf` exact, `1.0` not an integer: see exact-json.ts), formats as
+ * Snowplow checks them, unknown formats and keywords accepted. Compile schemas through `forSnowplow()`.
  */
 export function createIgluAjv(): IgluAjv {
   const ajv = new AjvDraft04({
@@ -33,6 +37,79 @@ export function createIgluAjv(): IgluAjv {
   const meta = JSON.parse(readFileSync(IGLU_META_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
   ajv.addMetaSchema(meta, IGLU_META_SCHEMA_URI, false);
   addFormats(ajv);
-  ajv.addFormat('strict-uri', { type: 'string', validate: (value: string) => URL.canParse(value) });
+  for (const [name, validate] of Object.entries(SNOWPLOW_FORMATS)) ajv.addFormat(name, { type: 'string', validate });
+  ajv.removeKeyword('multipleOf');
+  ajv.addKeyword({ keyword: 'multipleOf', type: 'number', schemaType: 'number', errors: true, validate: decimalMultipleOf });
+  ajv.addKeyword({ keyword: INTEGER_TEXT, type: 'number', schemaType: 'boolean', errors: true, validate: integerText });
   return ajv;
+}
+
+/** Marks a subschema whose `type` allows `integer`: the number's JSON text must have no fraction or exponent. */
+const INTEGER_TEXT = 'igluIntegerText';
+
+/**
+ * A copy of `schema` for `createIgluAjv`, as Snowplow's validator reads it: `integer` types also get the
+ * JSON-text check, and a `$ref` to an http(s) URI is `{}` (iglu-scala-client resolves none of them: they
+ * match anything; under draft-04 a `$ref`'s siblings are ignored anyway). Each such URI is added to
+ * `remoteRefs`. Depth is the caller's to bound.
+ */
+export function forSnowplow(schema: unknown, remoteRefs: Set<string> = new Set()): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => forSnowplow(item, remoteRefs));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const ref = (schema as Record<string, unknown>).$ref;
+  if (typeof ref === 'string' && /^https?:\/\//i.test(ref)) {
+    remoteRefs.add(ref);
+    return {};
+  }
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    // `enum` and `default` hold data, not subschemas: copied as they are
+    copy[key] = key === 'enum' || key === 'default' ? value : forSnowplow(value, remoteRefs);
+  }
+  const type = copy.type;
+  if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) copy[INTEGER_TEXT] = true;
+  return copy;
+}
+
+function decimalMultipleOf(this: unknown, divisor: number, data: number, _parent?: unknown, cxt?: DataValidationCxt): boolean {
+  const text = numberTextAt(cxt?.parentData, cxt?.parentDataProperty) ?? String(data);
+  if (isDecimalMultiple(text, String(divisor))) return true;
+  decimalMultipleOf.errors = [{ keyword: 'multipleOf', message: `must be multiple of ${divisor}`, params: { multipleOf: divisor } }];
+  return false;
+}
+decimalMultipleOf.errors = [] as Array<Record<string, unknown>>;
+
+function integerText(this: unknown, _on: boolean, data: number, _parent?: unknown, cxt?: DataValidationCxt): boolean {
+  const text = numberTextAt(cxt?.parentData, cxt?.parentDataProperty);
+  // Without a kept text the JS number printed as written; Ajv's own `integer` check has judged it.
+  if (text === undefined || !Number.isInteger(data) || isIntegerText(text)) return true;
+  integerText.errors = [{ keyword: 'type', message: 'must be integer', params: { type: 'integer', found: 'number' } }];
+  return false;
+}
+integerText.errors = [] as Array<Record<string, unknown>>;
+
+// RFC 3339 date-time: a full date, `T`, a time, and an offset `Z` or `±hh:mm` (not `-00:00`, "unknown local offset").
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+// RFC 1123 host names: labels of 1-63 letters, digits and hyphens, not starting or ending with a hyphen; no trailing dot.
+const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+
+/** The formats whose rules Snowplow's validator applies differently from ajv-formats' defaults. */
+const SNOWPLOW_FORMATS: Record<string, (value: string) => boolean> = {
+  'date-time': (value) => {
+    const m = DATE_TIME.exec(value);
+    if (m === null) return false;
+    const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+    if (m[7] === '-' && m[8] === '00' && m[9] === '00') return false;
+    if (m[8] !== undefined && (Number(m[8]) > 23 || Number(m[9]) > 59)) return false;
+    return month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour <= 23 && minute <= 59 && second <= 60;
+  },
+  uuid: (value) => UUID.test(value),
+  hostname: (value) => HOSTNAME.test(value),
+  'strict-uri': (value) => URL.canParse(value),
+};
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }

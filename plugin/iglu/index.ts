@@ -4,4 +4,5 @@ export { createIgluAjv, type IgluAjv } from './ajv.js';
 export { parseIgluUri, toIgluUri, isSchemaVer, parseSchemaVer, type SchemaKey } from './schema-key.js';
 export { PACKAGE_SCHEMAS } from './package-root.js';
 export * from '../schema-uris.js';
-export { lintRepository, LINTERS, SKIPPABLE_LINTERS, type LintIssue, type LintLevel, type LintReport } from './lint.js';
+export { lintRepository, BIGQUERY_LINTERS, LINTERS, SKIPPABLE_LINTERS, type LintIssue, type LintLevel, type LintReport } from './lint.js';
+export { parseJsonExact, numberTextAt } from './exact-json.js';

@@ -1,3 +1,5 @@
+import { parseJsonExact } from './exact-json.js';
+
 /** JSON Schema's name for the type of a parsed JSON value (`integer` for whole numbers). */
 export function jsonTypeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -21,7 +23,7 @@ export function decodeBase64Json(text: string): Decoded {
   }
   const json = Buffer.from(text, 'base64url').toString('utf8');
   try {
-    return { ok: true, value: JSON.parse(json) };
+    return { ok: true, value: parseJsonExact(json) };
   } catch (error) {
     return { ok: false, keyword: 'json', message: `decoded base64 is not valid JSON (${(error as Error).message})` };
   }
@@ -29,7 +31,7 @@ export function decodeBase64Json(text: string): Decoded {
 
 export function parseJson(text: string): Decoded {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: parseJsonExact(text) };
   } catch (error) {
     return { ok: false, keyword: 'json', message: `not valid JSON (${(error as Error).message})` };
   }
@@ -44,4 +46,21 @@ export function decodeEmbeddedJson(payload: Record<string, unknown>, field: Embe
   const text = payload[field];
   if (typeof text !== 'string') return undefined;
   return field === 'cx' || field === 'ue_px' ? decodeBase64Json(text) : parseJson(text);
+}
+
+/** Instances and schemas nested deeper than this get a "too deep" verdict instead of a check that could exhaust the stack. */
+export const MAX_JSON_DEPTH = 500;
+
+/** `value` nests objects and arrays deeper than `max` levels (checked without recursion, so any depth is safe). */
+export function isDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }

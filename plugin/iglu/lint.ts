@@ -1,8 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { relative, resolve, sep } from 'node:path';
 import { IGLU_META_SCHEMA_URI } from '../schema-uris.js';
-import { createIgluAjv, type IgluAjv } from './ajv.js';
+import { createIgluAjv, forSnowplow, type IgluAjv } from './ajv.js';
+import { isDeeperThan, MAX_JSON_DEPTH } from './json.js';
 import { parseSchemaVer } from './schema-key.js';
+import { describeIoError, walkFiles } from './walk-files.js';
 
 /** igluctl's levels. Any issue of any level fails the schema. */
 export type LintLevel = 'Error' | 'Warning' | 'Info';
@@ -10,7 +12,7 @@ export type LintLevel = 'Error' | 'Warning' | 'Info';
 export interface LintIssue {
   /** The schema file, relative to the working folder. */
   file: string;
-  /** The igluctl linter's name, or `syntax`, `path`, `schemaver` for the structural checks. */
+  /** The igluctl linter's name, or `syntax`, `path`, `schemaver`, `io`, `input` for the structural checks. */
   linter: string;
   level: LintLevel;
   message: string;
@@ -27,12 +29,15 @@ export interface LintReport {
 type Schema = Record<string, unknown>;
 type Check = (schema: Schema, pointer: string) => string | null;
 
+/** schema-ddl's BigQuery linters: run by igluctl releases built on schema-ddl 0.14.2 or later, not by 0.10.1 (Iglu Central's CI). Opt-in here. */
+export const BIGQUERY_LINTERS = ['bqDisallowedCharacters', 'bqIllegalStart'] as const;
+
 /** igluctl's linters: name, level and rule (schema-ddl's Linter), applied to every subschema. */
 export const LINTERS: Record<string, { level: LintLevel; check: Check }> = {
   rootObject: {
     level: 'Warning',
     check: (s, p) =>
-      p === '' && (!isObject(s.properties) || !hasType(s, 'object'))
+      p === '' && (!isObject(s.properties) || s.type !== 'object') // schema-ddl: `type` exactly object (a union is flagged)
         ? 'At the root level, the schema should have a "type" property set to "object" and have a "properties" property'
         : null,
   },
@@ -106,20 +111,19 @@ export const LINTERS: Record<string, { level: LintLevel; check: Check }> = {
       return s.$schema === IGLU_META_SCHEMA_URI ? null : `Given $schema is not ${IGLU_META_SCHEMA_URI}`;
     },
   },
-  // BigQuery column names: letters, digits and underscores, not starting with a digit. A hyphen is allowed
-  // because Snowplow's loaders turn it into an underscore.
+  // schema-ddl's bigquery/Field.scala: a column name keeps only [A-Za-z0-9_] and starts with a letter or `_`.
   bqDisallowedCharacters: {
     level: 'Warning',
     check: (s) => {
-      const bad = propertyNames(s).filter((name) => /[^A-Za-z0-9_-]/.test(name));
-      return bad.length > 0 ? `Property names [${bad.join(',')}] contain characters that BigQuery column names cannot hold (allowed: letters, digits, _ and -)` : null;
+      const bad = propertyNames(s).filter((name) => /[^A-Za-z0-9_]/.test(name));
+      return bad.length > 0 ? `Following properties contain disallowed characters for BigQuery column name: [${bad.join(', ')}]` : null;
     },
   },
   bqIllegalStart: {
     level: 'Warning',
     check: (s) => {
-      const bad = propertyNames(s).filter((name) => !/^[A-Za-z_]/.test(name));
-      return bad.length > 0 ? `Property names [${bad.join(',')}] must start with a letter or an underscore to be BigQuery column names` : null;
+      const bad = propertyNames(s).filter((name) => /^[^A-Za-z_]/.test(name));
+      return bad.length > 0 ? `Following properties start with illegal character for BigQuery column name: [${bad.join(', ')}]` : null;
     },
   },
 };
@@ -133,88 +137,112 @@ export const SKIPPABLE_LINTERS = Object.entries(LINTERS)
   .filter(([, linter]) => linter.level !== 'Error')
   .map(([name]) => name);
 
-/** Lints every schema in a static Iglu repository, the way `igluctl lint` does. Never throws on content. */
-export async function lintRepository(
-  root: string,
-  options: { skipChecks?: readonly string[]; skipSchemas?: readonly string[] } = {},
-): Promise<LintReport> {
-  const skip = new Set(options.skipChecks ?? []);
-  const skipSchemas = new Set(options.skipSchemas ?? []);
-  const ajv = createIgluAjv();
-  // igluctl's --skip-schemas: the listed schemas are left out entirely.
-  const files = (await listFiles(root)).filter((file) => !skipSchemas.has(`iglu:${relative(root, file).split(sep).join('/')}`));
-  const issues: LintIssue[] = [];
-  const versions = new Map<string, { file: string; version: string }[]>();
-  const failed = new Set<string>();
-
-  for (const file of files) {
-    const display = relative(process.cwd(), file) || file;
-    const found = await lintFile(file, relative(root, file).split(sep), ajv, skip);
-    for (const issue of found.issues) issues.push({ file: display, ...issue });
-    if (found.issues.length > 0) failed.add(display);
-    if (found.family !== null) {
-      const family = versions.get(found.family) ?? [];
-      family.push({ file: display, version: found.version! });
-      versions.set(found.family, family);
-    }
-  }
-  for (const [family, members] of versions) {
-    for (const issue of schemaVerGaps(family, members)) {
-      issues.push(issue);
-      failed.add(issue.file);
-    }
-  }
-  return { schemas: files.length, failed: failed.size, issues };
+/** A file that parsed as an Iglu schema at the right path: what the version-gap check and the linters see. */
+interface ParsedSchema {
+  file: string;
+  uri: string;
+  vendor: string;
+  name: string;
+  version: [number, number, number];
+  schema: Schema;
 }
 
-async function lintFile(file: string, parts: string[], ajv: IgluAjv, skip: Set<string>) {
-  const issues: Array<Omit<LintIssue, 'file'>> = [];
-  const result = { issues, family: null as string | null, version: null as string | null };
-  const structural = (linter: string, message: string, path = '') => issues.push({ linter, level: 'Error', message, path });
-
-  if (parts.length !== 4) structural('path', `not at <vendor>/<name>/<format>/<version> in the repository (found ${parts.join('/')})`);
-  const [vendor, name, format, version] = parts.length === 4 ? parts : [];
-  if (version !== undefined) {
-    if (parseSchemaVer(version) === null) structural('schemaver', `"${version}" is not a SchemaVer (MODEL-REVISION-ADDITION, MODEL >= 1, no leading zeros)`);
-    else Object.assign(result, { family: `${vendor}/${name}/${format}`, version });
+/**
+ * Lints a static Iglu repository, or one schema file, the way `igluctl lint` does: the files whose path
+ * ends in `<vendor>/<name>/jsonschema/<version>` (hidden names skipped, symbolic links followed), each of
+ * which must parse as an Iglu schema at its own path; the SchemaVer families (a 1-0-0, no gaps) over every
+ * parsed schema, before `skipSchemas` applies; then the meta-schemas and the linters (igluctl 0.10.1's set,
+ * plus the BigQuery ones with `bigquery`). An input with no schema, or whose every schema is skipped, is an
+ * issue too. Never throws on content.
+ */
+export async function lintRepository(
+  input: string,
+  options: { skipChecks?: readonly string[]; skipSchemas?: readonly string[]; bigquery?: boolean } = {},
+): Promise<LintReport> {
+  const skip = new Set([...(options.skipChecks ?? []), ...(options.bigquery === true ? [] : BIGQUERY_LINTERS)]);
+  const skipSchemas = new Set(options.skipSchemas ?? []);
+  const issues: LintIssue[] = [];
+  const failed = new Set<string>();
+  const fail = (issue: LintIssue) => {
+    issues.push(issue);
+    failed.add(issue.file);
+  };
+  const parsed: ParsedSchema[] = [];
+  let files = 0;
+  for await (const found of walkFiles(input, { skipHidden: true })) {
+    const display = relative(process.cwd(), found.file) || found.file;
+    if ('error' in found) {
+      fail({ file: display, linter: 'io', level: 'Error', message: found.error, path: '' });
+      continue;
+    }
+    if (found.file !== input && igluPath(found.file)[2] !== 'jsonschema') continue; // igluctl opens only .../jsonschema/<version>
+    files++;
+    const result = await parseSchemaFile(found.file, display);
+    if ('issue' in result) fail(result.issue);
+    else parsed.push(result);
   }
+  if (files === 0) fail({ file: input, linter: 'input', level: 'Error', message: `${input} is empty: no <vendor>/<name>/jsonschema/<version> file`, path: '' });
+  else if (parsed.length === 0 && issues.length === 0) fail({ file: input, linter: 'input', level: 'Error', message: `${input}: no valid JSON Schemas`, path: '' });
+  for (const issue of versionGaps(parsed)) fail(issue);
 
+  const linted = parsed.filter((p) => !skipSchemas.has(p.uri));
+  if (parsed.length > 0 && linted.length === 0) fail({ file: input, linter: 'input', level: 'Error', message: 'All schemas provided were also skipped (--skip-schemas)', path: '' });
+  const ajv = createIgluAjv();
+  for (const schema of linted) for (const issue of lintSchema(schema, ajv, skip)) fail({ file: schema.file, ...issue });
+  return { schemas: linted.length, failed: failed.size, issues };
+}
+
+/** The last four parts of a path: where igluctl reads vendor, name, format and version. */
+function igluPath(file: string): string[] {
+  return resolve(file).split(sep).slice(-4);
+}
+
+/** Reads a file as an Iglu schema: JSON, not too deep, a `self` block naming its own path. */
+async function parseSchemaFile(file: string, display: string): Promise<ParsedSchema | { issue: LintIssue }> {
+  const issue = (linter: string, message: string, path = '') => ({ issue: { file: display, linter, level: 'Error' as const, message, path } });
   let schema: unknown;
   try {
     schema = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    structural('syntax', `not valid JSON: ${(error as Error).message}`);
-    return result;
+    if (error instanceof RangeError) return issue('syntax', 'too deep: JSON nested too deeply to parse');
+    return issue(isIoError(error) ? 'io' : 'syntax', isIoError(error) ? describeIoError(error) : `not valid JSON: ${(error as Error).message}`);
   }
-  if (!isObject(schema)) {
-    structural('syntax', 'a schema must be a JSON object');
-    return result;
+  if (!isObject(schema)) return issue('syntax', 'a schema must be a JSON object');
+  if (isDeeperThan(schema, MAX_JSON_DEPTH)) return issue('syntax', `too deep: the schema nests more than ${MAX_JSON_DEPTH} levels`);
+  const self = schema.self;
+  const version = isObject(self) && typeof self.version === 'string' ? parseSchemaVer(self.version) : null;
+  if (!isObject(self) || version === null || ![self.vendor, self.name, self.format].every((v) => typeof v === 'string')) {
+    return issue('syntax', 'cannot extract a self-describing JSON Schema: "self" needs vendor, name, format and a SchemaVer version (M-R-A)', '/self');
   }
-  // igluctl first checks the schema against the meta-schema (draft-04 plus the `self` block) and lints
-  // only what passes. One issue per place: an `anyOf` in the meta-schema fails once per branch.
+  const expected = [self.vendor, self.name, self.format, self.version].join('/');
+  const actual = igluPath(file).join('/');
+  if (expected !== actual) return issue('path', `the file path ${actual} does not match the self block ${expected}`, '/self');
+  return { file: display, uri: `iglu:${expected}`, vendor: self.vendor as string, name: self.name as string, version, schema };
+}
+
+/** The meta-schemas (draft-04 plus `self`), a compile, and the linters, for one parsed schema. */
+function lintSchema(parsed: ParsedSchema, ajv: IgluAjv, skip: Set<string>): Array<Omit<LintIssue, 'file'>> {
+  const { schema } = parsed;
+  const issues: Array<Omit<LintIssue, 'file'>> = [];
+  const syntax = (message: string, path = '') => issues.push({ linter: 'syntax', level: 'Error', message, path });
+  // igluctl first checks the schema against the meta-schema and lints only what passes. One issue per
+  // place: an `anyOf` in the meta-schema fails once per branch.
   if (!ajv.validate(IGLU_META_SCHEMA_URI, schema)) {
     const byPath = new Map<string, Set<string>>();
-    for (const error of ajv.errors ?? []) {
-      const messages = byPath.get(error.instancePath) ?? new Set<string>();
-      messages.add(error.message ?? 'is invalid');
-      byPath.set(error.instancePath, messages);
-    }
-    for (const [path, messages] of byPath) structural('syntax', `does not match the Iglu meta-schema: ${[...messages].join('; ')}`, path);
-    return result;
+    for (const error of ajv.errors ?? []) byPath.set(error.instancePath, (byPath.get(error.instancePath) ?? new Set()).add(error.message ?? 'is invalid'));
+    for (const [path, messages] of byPath) syntax(`does not match the Iglu meta-schema: ${[...messages].join('; ')}`, path);
+    return issues;
   }
   // Valid against the meta-schema but still unusable, e.g. a `pattern` that is not a regular expression.
+  // A remote $ref is never resolved (igluctl does not; Snowplow's validator lets it match anything).
   const { $schema: _metaUri, ...body } = schema;
+  const compilable = forSnowplow(body) as Schema;
   try {
-    ajv.compile(body);
+    ajv.compile(compilable);
   } catch (error) {
-    structural('syntax', `cannot be compiled: ${(error as Error).message}`);
+    syntax(`cannot be compiled: ${(error as Error).message}`);
   } finally {
-    ajv.removeSchema(body); // so the next file may reuse an `id`
-  }
-  const self = schema.self;
-  if (isObject(self) && vendor !== undefined) {
-    const expected = [self.vendor, self.name, self.format, self.version].join('/');
-    if (expected !== parts.join('/')) structural('path', `the file path ${parts.join('/')} does not match the self block ${expected}`, '/self');
+    ajv.removeSchema(compilable); // so the next file may reuse an `id`
   }
   for (const [pointer, sub] of subschemas(schema, '')) {
     for (const [linter, { level, check }] of Object.entries(LINTERS)) {
@@ -223,22 +251,45 @@ async function lintFile(file: string, parts: string[], ajv: IgluAjv, skip: Set<s
       if (message !== null) issues.push({ linter, level, message, path: pointer });
     }
   }
-  return result;
+  return issues;
 }
 
-/** SchemaVer: every family starts at 1-0-0 and has no gaps (M-0-0 … for each model, M-R-0 … for each revision). */
-function schemaVerGaps(family: string, members: { file: string; version: string }[]): LintIssue[] {
-  const present = new Set(members.map((m) => m.version));
+/**
+ * igluctl's SchemaVer check (Common.checkSchemasConsistency) over every parsed schema: one schema alone must
+ * be 1-0-0; each vendor/name family must hold a 1-0-0, and each next version (sorted) must be +1 ADDITION,
+ * +1 REVISION with ADDITION 0, or +1 MODEL with 0-0.
+ */
+function versionGaps(parsed: ParsedSchema[]): LintIssue[] {
+  const at = (p: ParsedSchema, message: string): LintIssue => ({ file: p.file, linter: 'schemaver', level: 'Error', message, path: '' });
+  if (parsed.length === 1) {
+    const [only] = parsed as [ParsedSchema];
+    return only.version.join('-') === '1-0-0' ? [] : [at(only, `Schema [${only.uri.slice(5)}] contains a schema whose version is not 1-0-0`)];
+  }
+  const families = new Map<string, ParsedSchema[]>();
+  for (const p of parsed) families.set(`${p.vendor}/${p.name}`, [...(families.get(`${p.vendor}/${p.name}`) ?? []), p]);
   const issues: LintIssue[] = [];
-  for (const { file, version } of members) {
-    const [model, revision, addition] = parseSchemaVer(version)!;
-    const predecessor =
-      addition > 0 ? `${model}-${revision}-${addition - 1}` : revision > 0 ? `${model}-${revision - 1}-0` : model > 1 ? `${model - 1}-0-0` : null;
-    if (predecessor !== null && !present.has(predecessor)) {
-      issues.push({ file, linter: 'schemaver', level: 'Error', message: `${family}/${version} has no ${predecessor} before it (a gap in versions)`, path: '' });
+  for (const [family, members] of families) {
+    const sorted = [...members].sort((a, b) => compareVersions(a.version, b.version));
+    if (sorted[0]!.version.join('-') !== '1-0-0') {
+      issues.push(at(sorted[0]!, `Schemas of [${family}] do not contain initial 1-0-0 schema`));
+      continue;
     }
+    const gap = sorted.findIndex((p, i) => i > 0 && !follows(sorted[i - 1]!.version, p.version));
+    if (gap > 0) issues.push(at(sorted[gap]!, `Schemas of [${family}] have gaps between schema versions (${sorted[gap - 1]!.version.join('-')} then ${sorted[gap]!.version.join('-')})`));
   }
   return issues;
+}
+
+function follows([m0, r0, a0]: [number, number, number], [m, r, a]: [number, number, number]): boolean {
+  return (m === m0 && r === r0 && a === a0 + 1) || (m === m0 && r === r0 + 1 && a === 0) || (m === m0 + 1 && r === 0 && a === 0);
+}
+
+function compareVersions(a: [number, number, number], b: [number, number, number]): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+function isIoError(error: unknown): boolean {
+  return typeof (error as NodeJS.ErrnoException)?.code === 'string';
 }
 
 /** The schema and every subschema igluctl lints, plus anyOf/allOf/oneOf/not (which igluctl skips). */
@@ -255,15 +306,6 @@ function* subschemas(schema: Schema, pointer: string): Generator<[string, Schema
     if (Array.isArray(schema[keyword])) (schema[keyword] as unknown[]).forEach((sub, i) => children.push([`/${keyword}/${i}`, sub]));
   }
   for (const [path, sub] of children) if (isObject(sub)) yield* subschemas(sub, `${pointer}${path}`);
-}
-
-/** Every file below `root`, in a stable order; dotfiles are skipped. */
-async function listFiles(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && !relative(root, join(entry.parentPath, entry.name)).split(sep).some((part) => part.startsWith('.')))
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
 }
 
 function fruitless(schema: Schema, keywords: string[], types: string[], kind: string, allowed: string): string | null {

@@ -1,6 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { createIgluAjv, type IgluAjv } from './ajv.js';
-import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, jsonTypeOf } from './json.js';
+import { createIgluAjv, forSnowplow, type IgluAjv } from './ajv.js';
+import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, isDeeperThan, jsonTypeOf, MAX_JSON_DEPTH } from './json.js';
 import { IgluResolver, LookupCache } from './resolver.js';
 import { parseIgluUri } from './schema-key.js';
 
@@ -8,6 +8,7 @@ const SNOWPLOW = 'com.snowplowanalytics.snowplow';
 const PAYLOAD_DATA_LATEST = `iglu:${SNOWPLOW}/payload_data/jsonschema/1-0-4`;
 /** Self-describing JSON nested deeper than this (a wrapper in a wrapper in …) is refused, not recursed into. */
 const MAX_WRAPPER_DEPTH = 32;
+
 
 /** One reason an instance is invalid. */
 export interface ValidationIssue {
@@ -30,6 +31,8 @@ export interface ValidationReport {
   /** The outermost schema: the instance's own, or `payload_data` for a bare tracker payload. */
   schema: string | null;
   errors: ValidationIssue[];
+  /** What the verdict did not check, e.g. a remote `$ref` that Snowplow's validator lets match anything. */
+  notes: string[];
 }
 
 export interface IgluValidatorOptions {
@@ -37,7 +40,13 @@ export interface IgluValidatorOptions {
   repositories?: readonly string[];
 }
 
-type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; reason: string; keyword: string };
+type Compiled = { ok: true; validate: ValidateFunction; notes: string[] } | { ok: false; reason: string; keyword: string };
+
+/** What one validation collects. */
+interface Findings {
+  errors: ValidationIssue[];
+  notes: Set<string>;
+}
 
 /**
  * Validates self-describing JSON, `contexts` wrappers and tracker payloads against Iglu schemas, stepping
@@ -65,10 +74,8 @@ export class IgluValidator {
 
   /** A self-describing JSON, and whatever it wraps. */
   validateSelfDescribing(instance: unknown): ValidationReport {
-    const errors: ValidationIssue[] = [];
-    this.#selfDescribing(instance, '', errors);
     const schema = isRecord(instance) && typeof instance.schema === 'string' ? instance.schema : null;
-    return { valid: errors.length === 0, schema, errors };
+    return this.#report(schema, instance, (found) => this.#selfDescribing(instance, '', found));
   }
 
   /**
@@ -76,19 +83,32 @@ export class IgluValidator {
    * version, 1-0-4 by default), then its contexts and self-describing event.
    */
   validatePayload(payload: unknown, payloadSchema: string = PAYLOAD_DATA_LATEST): ValidationReport {
-    const errors: ValidationIssue[] = [];
-    const compiled = this.compile(payloadSchema);
-    if (compiled.ok) this.#run(compiled.validate, [payload], payloadSchema, '', errors, '/0');
-    else errors.push({ path: '', keyword: compiled.keyword, message: compiled.reason, schema: payloadSchema });
-    this.#payloadFields(payload, '', errors);
-    return { valid: errors.length === 0, schema: payloadSchema, errors };
+    return this.#report(payloadSchema, payload, (found) => {
+      const compiled = this.compile(payloadSchema);
+      if (compiled.ok) this.#run(compiled, [payload], payloadSchema, '', found, '/0');
+      else found.errors.push({ path: '', keyword: compiled.keyword, message: compiled.reason, schema: payloadSchema });
+      this.#payloadFields(payload, '', found);
+    });
   }
 
   /** `data` against the schema at `uri` alone, without stepping into wrapped instances. */
   validateData(uri: string, data: unknown): ValidationReport {
-    const errors: ValidationIssue[] = [];
-    this.#data(uri, data, '', errors);
-    return { valid: errors.length === 0, schema: uri, errors };
+    return this.#report(uri, data, (found) => this.#data(uri, data, '', found));
+  }
+
+  /** Runs one validation; an instance too deep to validate safely gets that verdict instead. */
+  #report(schema: string | null, instance: unknown, validate: (found: Findings) => void): ValidationReport {
+    const found: Findings = { errors: [], notes: new Set() };
+    if (isDeeperThan(instance, MAX_JSON_DEPTH)) found.errors.push(tooDeep('', null));
+    else {
+      try {
+        validate(found);
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        found.errors.push(tooDeep('', schema)); // a recursive schema on deep data: the stack ran out
+      }
+    }
+    return { valid: found.errors.length === 0, schema, errors: found.errors, notes: [...found.notes] };
   }
 
   /** The compiled validator for `uri`, or why there is none (not found, not JSON, an invalid schema). */
@@ -99,8 +119,15 @@ export class IgluValidator {
   #compile(uri: string): Compiled {
     const resolution = this.resolver.resolve(uri);
     if (!resolution.ok) return { ok: false, reason: resolution.reason, keyword: 'iglu' };
+    const { schema, file } = resolution.schema;
+    if (isDeeperThan(schema, MAX_JSON_DEPTH)) {
+      return { ok: false, reason: `schema ${uri} at ${file} nests more than ${MAX_JSON_DEPTH} levels deep`, keyword: 'depth' };
+    }
     try {
-      return { ok: true, validate: this.#ajv.compile(resolution.schema.schema) };
+      const remoteRefs = new Set<string>();
+      const validate = this.#ajv.compile(forSnowplow(schema, remoteRefs) as Record<string, unknown>);
+      const notes = [...remoteRefs].map((ref) => `${uri}: $ref ${ref} was not checked (Snowplow's validator resolves no remote $ref: it matches anything)`);
+      return { ok: true, validate, notes };
     } catch (error) {
       return {
         ok: false,
@@ -110,7 +137,8 @@ export class IgluValidator {
     }
   }
 
-  #selfDescribing(instance: unknown, path: string, errors: ValidationIssue[], depth = 0): void {
+  #selfDescribing(instance: unknown, path: string, found: Findings, depth = 0): void {
+    const { errors } = found;
     if (depth > MAX_WRAPPER_DEPTH) {
       errors.push({ path, keyword: 'iglu', message: `self-describing JSON nested more than ${MAX_WRAPPER_DEPTH} levels deep`, schema: null });
       return;
@@ -135,43 +163,50 @@ export class IgluValidator {
       });
       return;
     }
-    this.#data(uri as string, data, `${path}/data`, errors);
+    this.#data(uri as string, data, `${path}/data`, found);
     if (key.vendor !== SNOWPLOW) return;
     // Step into the wrappers even when the wrapper failed, so every broken entity is reported.
     if (key.name === 'contexts' && Array.isArray(data)) {
-      data.forEach((entity, i) => this.#selfDescribing(entity, `${path}/data/${i}`, errors, depth + 1));
+      data.forEach((entity, i) => this.#selfDescribing(entity, `${path}/data/${i}`, found, depth + 1));
     } else if (key.name === 'unstruct_event' && isRecord(data)) {
-      this.#selfDescribing(data, `${path}/data`, errors, depth + 1);
+      this.#selfDescribing(data, `${path}/data`, found, depth + 1);
     } else if (key.name === 'payload_data' && Array.isArray(data)) {
-      data.forEach((payload, i) => this.#payloadFields(payload, `${path}/data/${i}`, errors, depth + 1));
+      data.forEach((payload, i) => this.#payloadFields(payload, `${path}/data/${i}`, found, depth + 1));
     }
   }
 
   /** The JSON fields inside a payload: `co`/`cx` hold contexts, `ue_pr`/`ue_px` the self-describing event. */
-  #payloadFields(payload: unknown, path: string, errors: ValidationIssue[], depth = 0): void {
+  #payloadFields(payload: unknown, path: string, found: Findings, depth = 0): void {
     if (!isRecord(payload)) return; // the payload_data schema already reported it
     for (const field of EMBEDDED_JSON_FIELDS) {
       const decoded = decodeEmbeddedJson(payload, field);
       if (decoded === undefined) continue;
-      if (decoded.ok) this.#selfDescribing(decoded.value, `${path}/${field}`, errors, depth + 1);
-      else errors.push({ path: `${path}/${field}`, keyword: decoded.keyword, message: decoded.message, schema: null });
+      if (!decoded.ok) found.errors.push({ path: `${path}/${field}`, keyword: decoded.keyword, message: decoded.message, schema: null });
+      else if (isDeeperThan(decoded.value, MAX_JSON_DEPTH)) found.errors.push(tooDeep(`${path}/${field}`, null));
+      else this.#selfDescribing(decoded.value, `${path}/${field}`, found, depth + 1);
     }
   }
 
-  #data(uri: string, data: unknown, path: string, errors: ValidationIssue[]): void {
+  #data(uri: string, data: unknown, path: string, found: Findings): void {
     const compiled = this.compile(uri);
-    if (!compiled.ok) errors.push({ path, keyword: compiled.keyword, message: compiled.reason, schema: uri });
-    else this.#run(compiled.validate, data, uri, path, errors);
+    if (!compiled.ok) found.errors.push({ path, keyword: compiled.keyword, message: compiled.reason, schema: uri });
+    else this.#run(compiled, data, uri, path, found);
   }
 
   /** Runs a compiled schema and turns Ajv's errors into issues; `strip` drops a wrapper's prefix. */
-  #run(validate: ValidateFunction, data: unknown, uri: string, path: string, errors: ValidationIssue[], strip = ''): void {
+  #run(compiled: { validate: ValidateFunction; notes: string[] }, data: unknown, uri: string, path: string, found: Findings, strip = ''): void {
+    for (const note of compiled.notes) found.notes.add(note);
+    const { validate } = compiled;
     if (validate(data)) return;
     for (const error of validate.errors ?? []) {
       const instancePath = strip !== '' && error.instancePath.startsWith(strip) ? error.instancePath.slice(strip.length) : error.instancePath;
-      errors.push(toIssue(error, path, instancePath, uri));
+      found.errors.push(toIssue(error, path, instancePath, uri));
     }
   }
+}
+
+function tooDeep(path: string, schema: string | null): ValidationIssue {
+  return { path, keyword: 'depth', message: `too deep: JSON nested more than ${MAX_JSON_DEPTH} levels is not validated`, schema };
 }
 
 /** An Ajv error as an issue that says where, what was expected and what was found. */
@@ -186,7 +221,7 @@ function shapeIssue(error: ErrorObject, path: string, schema: string): Validatio
   switch (error.keyword) {
     case 'type': {
       const expected = Array.isArray(params.type) ? params.type.join(' or ') : String(params.type);
-      const found = jsonTypeOf(error.data);
+      const found = typeof params.found === 'string' ? params.found : jsonTypeOf(error.data); // `found` from the JSON-text check (1.0 is a number)
       return { ...at(path), keyword: 'type', message: `expected ${expected}, found ${found}`, schema, expected, found };
     }
     case 'required':

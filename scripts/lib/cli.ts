@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { describeIoError } from '../../plugin/iglu/walk-files.js';
 import { parseArgs } from 'node:util';
 
 /** Exit codes shared by every command: 0 all good, 1 something invalid, 2 usage or I/O error. */
@@ -76,5 +78,15 @@ export class Output {
     this.#size = 0;
     if (this.#closed) return;
     if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+}
+
+/** Each path given to `option` must be a readable folder: else exit 2, naming it. */
+export async function checkFolders(option: string, paths: string[]): Promise<void> {
+  for (const path of paths) {
+    const info = await stat(path).catch((error: unknown) => {
+      throw new Error(`${option} ${path}: ${describeIoError(error)}`);
+    });
+    if (!info.isDirectory()) throw new Error(`${option} ${path}: not a folder (a static Iglu repository: <vendor>/<name>/jsonschema/<M-R-A>)`);
   }
 }

@@ -1,11 +1,15 @@
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parseJsonExact } from '../../plugin/iglu/exact-json.js';
+import { describeIoError, walkFiles } from '../../plugin/iglu/walk-files.js';
+
+export { describeIoError };
 
 /** One instance read from the input, or why the item could not be read as one. */
 export type InputItem =
   | { kind: 'instance'; file: string; line: number; value: unknown }
-  | { kind: 'unreadable'; file: string; line: number; keyword: 'json' | 'empty' | 'size'; message: string }
+  | { kind: 'unreadable'; file: string; line: number; keyword: 'json' | 'empty' | 'size' | 'depth'; message: string }
   | { kind: 'io'; file: string; line: number; message: string };
 
 export type InputFormat = 'json' | 'ndjson';
@@ -24,7 +28,10 @@ const INSTANCE_FILES = new Set(['.json', '.ndjson', '.jsonl']);
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_LINE = 64 * 1024 * 1024;
 
-/** The files behind the inputs: files as given, directories walked for .json/.ndjson/.jsonl, `-` for stdin. */
+/**
+ * The files behind the inputs: files as given, folders walked (symbolic links followed, loops reported)
+ * for .json/.ndjson/.jsonl, `-` for stdin.
+ */
 export async function* expandInputs(inputs: string[]): AsyncGenerator<{ file: string } | { io: string; file: string }> {
   for (const input of inputs) {
     if (input === '-') {
@@ -42,12 +49,10 @@ export async function* expandInputs(inputs: string[]): AsyncGenerator<{ file: st
       yield { file: input };
       continue;
     }
-    const entries = await readdir(input, { recursive: true, withFileTypes: true });
-    const files = entries
-      .filter((e) => e.isFile() && INSTANCE_FILES.has(extname(e.name).toLowerCase()))
-      .map((e) => join(e.parentPath, e.name))
-      .sort();
-    for (const file of files) yield { file };
+    for await (const found of walkFiles(input)) {
+      if ('error' in found) yield { file: found.file, io: found.error };
+      else if (INSTANCE_FILES.has(extname(found.file).toLowerCase())) yield found;
+    }
   }
 }
 
@@ -71,9 +76,9 @@ async function readDocument(file: string, options: ReadOptions): Promise<InputIt
   if (text.trim() === '') return [{ kind: 'unreadable', file, line: 1, keyword: 'empty', message: 'empty file: no JSON document' }];
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonExact(text);
   } catch (error) {
-    return [{ kind: 'unreadable', file, line: 1, keyword: 'json', message: `invalid JSON: ${(error as Error).message}` }];
+    return [unparsable(file, 1, error)];
   }
   if (!Array.isArray(value)) return [{ kind: 'instance', file, line: lineOfFirstValue(text), value }];
   const lines = elementLines(text);
@@ -120,11 +125,17 @@ function parseLine(raw: string, file: string, line: number, batch: InputItem[]):
   const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   if (text.trim() === '') return false;
   try {
-    batch.push({ kind: 'instance', file, line, value: JSON.parse(text) });
+    batch.push({ kind: 'instance', file, line, value: parseJsonExact(text) });
   } catch (error) {
-    batch.push({ kind: 'unreadable', file, line, keyword: 'json', message: `invalid JSON: ${(error as Error).message}` });
+    batch.push(unparsable(file, line, error));
   }
   return true;
+}
+
+/** Why a text did not parse: JSON so deeply nested that the parser ran out of stack is "too deep", not invalid. */
+function unparsable(file: string, line: number, error: unknown): InputItem {
+  if (error instanceof RangeError) return { kind: 'unreadable', file, line, keyword: 'depth', message: 'too deep: JSON nested too deeply to parse' };
+  return { kind: 'unreadable', file, line, keyword: 'json', message: `invalid JSON: ${(error as Error).message}` };
 }
 
 async function readWholeFile(file: string): Promise<string> {
@@ -183,10 +194,3 @@ function lineOfFirstValue(text: string): number {
   return offset <= 0 ? 1 : text.slice(0, offset).split('\n').length;
 }
 
-export function describeIoError(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return `no such file or directory: ${e.path ?? ''}`.trim();
-  if (e.code === 'EACCES') return `permission denied: ${e.path ?? ''}`.trim();
-  if (e.code === 'EISDIR') return 'is a directory';
-  return e.message ?? String(error);
-}
