@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** `snowplow-collector [--port 9090] [--host 127.0.0.1] [--schemas dir]...`: a Snowplow-Micro-compatible collector. */
 import { startCollector } from '../plugin/collector/index.js';
-import { EXIT, UsageError, parseCommandLine, runCommand } from './lib/cli.js';
+import { EXIT, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
+import { resolverConfigOf } from './lib/resolver-option.js';
 
 const USAGE = `Usage: npm run collector -- [options]
 
@@ -12,6 +13,9 @@ Options:
   --port <n>             port to listen on (default 9090; 0 picks a free one)
   --host <host>          address to bind (default 127.0.0.1: this machine only)
   --schemas <dir>        a static Iglu repository searched before this package's schemas/ (repeatable)
+  --resolver <file>      an Iglu resolver configuration (resolver-config 1-0-0..1-0-3): embedded and HTTP
+                         repositories (Iglu Server with apikey) searched after the vendored schemas
+                         MICRO_IGLU_REGISTRY_URL / MICRO_IGLU_API_KEY add a registry, as in Snowplow Micro
   --max-body-bytes <n>   larger request bodies get 413 (default 1048576)
   --max-events <n>       good and bad events kept each, oldest dropped first (default 100000)
   -h, --help             this text
@@ -23,6 +27,7 @@ async function main(): Promise<number> {
     port: { type: 'string' },
     host: { type: 'string' },
     schemas: { type: 'string', multiple: true },
+    resolver: { type: 'string' },
     'max-body-bytes': { type: 'string' },
     'max-events': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -32,10 +37,14 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const schemas = values.schemas as string[] | undefined;
+  await checkFolders('--schemas', schemas ?? []);
+  const resolverConfig = await resolverConfigOf(values.resolver as string | undefined, process.env);
   const collector = await startCollector({
+    resolverConfig,
     port: integer(values.port, '--port'),
     host: values.host as string | undefined,
-    schemas: values.schemas as string[] | undefined,
+    schemas,
     maxBodyBytes: integer(values['max-body-bytes'], '--max-body-bytes'),
     maxEvents: integer(values['max-events'], '--max-events'),
   }).catch((error: Error) => {

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { BIGQUERY_LINTERS, LINTERS, SKIPPABLE_LINTERS, lintRepository, parseIgluUri, type LintIssue } from '../plugin/iglu/index.js';
 import { EXIT, Output, UsageError, parseCommandLine, runCommand } from './lib/cli.js';
+import { resolverConfigOf } from './lib/resolver-option.js';
 import { describeIoError } from '../plugin/iglu/walk-files.js';
 
 const USAGE = `Usage: npm run lint:schemas -- [options] [repository|schema-file]
@@ -20,6 +21,8 @@ input with no schema, or whose every schema is skipped, fails too.
 Options:
   --skip-checks <a,b>  linters to skip (only Warning and Info ones: ${SKIPPABLE_LINTERS.join(', ')})
   --skip-schemas <uris> Iglu URIs of schemas to leave out (comma-separated, repeatable)
+  --resolver <file>    an Iglu resolver configuration: read and checked (exit 2 if it is not valid), for
+                       commands shared with validate; lint resolves no $ref, so it changes no verdict
   --bigquery           also run schema-ddl's BigQuery linters (${BIGQUERY_LINTERS.join(', ')}), as igluctl
                        releases on schema-ddl 0.14.2+ do; the default is igluctl 0.10.1's set (Iglu Central's CI)
   --json               print {"schemas":n,"failed":n,"issues":[{file,linter,level,message,path}]}
@@ -33,6 +36,7 @@ async function main(): Promise<number> {
     'skip-schemas': { type: 'string', multiple: true },
     json: { type: 'boolean' },
     bigquery: { type: 'boolean' },
+    resolver: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
@@ -49,6 +53,7 @@ async function main(): Promise<number> {
     if (linter === undefined) throw new UsageError(`--skip-checks: unknown linter "${name}"; known: ${Object.keys(LINTERS).join(', ')}`);
     if (linter.level === 'Error') throw new UsageError(`--skip-checks: "${name}" is an Error-level linter and cannot be skipped`);
   }
+  await resolverConfigOf(values.resolver as string | undefined);
   const repository = positionals[0] ?? 'schemas';
   const info = await stat(repository).catch((error: unknown) => {
     throw new Error(`cannot read ${repository}: ${describeIoError(error)}`);

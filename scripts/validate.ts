@@ -5,6 +5,7 @@
  */
 import { IgluValidator, type ValidationReport } from '../plugin/iglu/index.js';
 import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
+import { resolverConfigOf } from './lib/resolver-option.js';
 import { expandInputs, readInstances, type InputFormat, type InputItem } from './lib/instance-source.js';
 import { Progress } from './lib/progress.js';
 
@@ -18,6 +19,8 @@ and standard input are NDJSON (one instance per line).
 
 Options:
   --schemas <dir>   a static Iglu repository searched before this package's schemas/ (repeatable)
+  --resolver <file> an Iglu resolver configuration (resolver-config 1-0-0..1-0-3): its embedded and HTTP
+                    repositories (Iglu Server: apikey) are searched after the vendored schemas
   --json            print one JSON report: {"results":[{file,line,schema,valid,errors:[{path,keyword,message}],notes?}],"valid":n,"invalid":n}
   --only-invalid    leave valid instances out of the --json results
   --format <f>      json or ndjson: how to read every input (default: by file extension)
@@ -42,6 +45,7 @@ export interface ValidateResult {
 async function main(): Promise<number> {
   const { values, positionals } = parseCommandLine(process.argv.slice(2), {
     schemas: { type: 'string', multiple: true },
+    resolver: { type: 'string' },
     json: { type: 'boolean' },
     'only-invalid': { type: 'boolean' },
     format: { type: 'string' },
@@ -58,7 +62,10 @@ async function main(): Promise<number> {
 
   const repositories = (values.schemas as string[] | undefined) ?? [];
   await checkFolders('--schemas', repositories);
-  const validator = new IgluValidator({ repositories });
+  const resolverConfig = await resolverConfigOf(values.resolver as string | undefined);
+  const validator = new IgluValidator({ repositories, resolverConfig });
+  // With HTTP registries, each instance may first wait for schemas (bounded); without, no await per line.
+  const judge = validator.resolver.hasRemote ? (item: InputItem) => validator.settle(() => check(validator, item)) : (item: InputItem) => check(validator, item);
   const json = values.json === true;
   const onlyInvalid = values['only-invalid'] === true;
   const output = new Output();
@@ -87,7 +94,7 @@ async function main(): Promise<number> {
     }
     for await (const batch of readInstances(input.file, { format: format as InputFormat | undefined, onBytes: progress.add })) {
       for (const item of batch) {
-        const result = check(validator, item);
+        const result = await judge(item);
         for (const note of result.notes ?? []) notes.add(note);
         if (item.kind === 'io') counts.io++;
         else if (result.valid) counts.valid++;

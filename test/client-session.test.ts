@@ -27,7 +27,7 @@ describe('client_session entity on every event', () => {
     expect(payloads).toHaveLength(2);
     for (const payload of payloads) {
       const entity = sessionOf(payload);
-      expect(validator.validateData(CLIENT_SESSION_SCHEMA, entity)).toEqual({ valid: true, schema: CLIENT_SESSION_SCHEMA, errors: [] });
+      expect(validator.validateData(CLIENT_SESSION_SCHEMA, entity)).toEqual({ valid: true, schema: CLIENT_SESSION_SCHEMA, errors: [], notes: [] });
     }
     expect(entitiesOf(payloads[1]!).map((e) => e.schema)).toContain('iglu:com.acme/other/jsonschema/1-0-0');
     expect(session.getSessionContext()).toEqual(sessionOf(payloads[1]!));

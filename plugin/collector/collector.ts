@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IgluValidator, parseIgluUri, type ValidationIssue } from '../iglu/index.js';
+import { IgluValidator, parseIgluUri, type ResolverConfig, type ValidationIssue } from '../iglu/index.js';
 import { PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
 import { EventCache, type GoodEventFilters } from './event-cache.js';
 import { badRequest, processPayload, type RequestInfo } from './events.js';
@@ -12,6 +12,8 @@ export interface CollectorOptions {
   host?: string;
   /** Static Iglu repositories searched before this package's `schemas/`. */
   schemas?: string[];
+  /** An Iglu resolver configuration (`loadResolverConfig(file)`): its repositories are searched after the vendored ones. */
+  resolverConfig?: ResolverConfig;
   /** Larger request bodies get 413. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Good and bad events kept each; the oldest are dropped beyond it. Default 100 000. */
@@ -50,7 +52,7 @@ class HttpError extends Error {
  */
 export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
   const { port, host, schemas, maxBodyBytes, maxEvents } = checkOptions(options);
-  const validator = new IgluValidator({ repositories: schemas });
+  const validator = new IgluValidator({ repositories: schemas, resolverConfig: options.resolverConfig });
   const cache = new EventCache(maxEvents);
 
   const server = createServer((req, res) => {
@@ -73,13 +75,14 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
         const contentType = req.headers['content-type'] ?? '';
         if (!/^application\/json\b/i.test(contentType)) throw new HttpError(415, `content type must be application/json, got ${contentType || 'none'}`);
         const body = await readBody(req, maxBodyBytes);
-        collectBatch(body, requestInfo(req, url, body));
+        await collectBatch(body, requestInfo(req, url, body));
         return send(res, 200, 'ok');
       }
       case '/i': {
         allow(req, 'GET');
         const payload = Object.fromEntries(url.searchParams);
-        record(processPayload(payload, PAYLOAD_DATA_SCHEMA, requestInfo(req, url, null), validator));
+        const request = requestInfo(req, url, null);
+        record(await validator.settle(() => processPayload(payload, PAYLOAD_DATA_SCHEMA, request, validator)));
         res.writeHead(200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store', ...cors(req) });
         res.end(PIXEL);
         return;
@@ -106,7 +109,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   }
 
   /** A tp2 body: every payload becomes a good or bad event; a body that holds no payloads becomes one bad event. */
-  function collectBatch(body: string, request: RequestInfo): void {
+  async function collectBatch(body: string, request: RequestInfo): Promise<void> {
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);
@@ -121,7 +124,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     if (!Array.isArray(data) || data.length === 0) {
       return record({ bad: badRequest(request, validator.validateData(schema, data).errors, validator) });
     }
-    for (const payload of data) record(processPayload(payload, schema, request, validator));
+    // Schemas from HTTP registries are loaded first (settle); without registries this is synchronous work.
+    for (const payload of data) record(await validator.settle(() => processPayload(payload, schema, request, validator)));
   }
 
   function record(result: ReturnType<typeof processPayload>): void {

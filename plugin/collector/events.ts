@@ -194,7 +194,7 @@ function failureMessages(issues: ValidationIssue[], validator: IgluValidator, at
     } else if (issue.keyword === 'iglu' && issue.schema === null) {
       messages.push({ json: null, error: issue.message.includes('Iglu URI') ? 'INVALID_IGLUURI' : 'INVALID_DATA_PAYLOAD' });
     } else if (issue.keyword === 'iglu') {
-      const lookupHistory = validator.resolver.repositories.map((repository) => ({
+      const lookupHistory = validator.resolver.names.map((repository) => ({
         repository,
         errors: [{ error: 'NotFound' }],
         attempts: 1,

@@ -1,5 +1,6 @@
 export { IgluValidator, type IgluValidatorOptions, type ValidationIssue, type ValidationReport } from './validator.js';
-export { IgluResolver, type ResolvedSchema, type Resolution } from './resolver.js';
+export { IgluResolver, type IgluResolverOptions, type ResolvedSchema, type Resolution } from './resolver.js';
+export { loadResolverConfig, registryFromEnvironment, type RegistryConfig, type ResolverConfig } from './resolver-config.js';
 export { createIgluAjv, type IgluAjv } from './ajv.js';
 export { parseIgluUri, toIgluUri, isSchemaVer, parseSchemaVer, type SchemaKey } from './schema-key.js';
 export { PACKAGE_SCHEMAS } from './package-root.js';

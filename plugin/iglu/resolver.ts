@@ -1,65 +1,104 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { BoundedCache } from './bounded-cache.js';
 import { PACKAGE_SCHEMAS } from './package-root.js';
+import { describeRegistry, prioritize, type RegistryConfig, type ResolverConfig } from './resolver-config.js';
 import { parseIgluUri, type SchemaKey } from './schema-key.js';
 
 export interface ResolvedSchema {
   uri: string;
   key: SchemaKey;
-  /** The file the schema was read from. */
+  /** Where the schema was read from: a file, or a registry's URL. */
   file: string;
   schema: Record<string, unknown>;
 }
 
-export type Resolution = { ok: true; schema: ResolvedSchema } | { ok: false; reason: string };
+/** A lookup's outcome. `pending`: only an HTTP registry can still answer; `fetchPending()` asks it. */
+export type Resolution = { ok: true; schema: ResolvedSchema } | { ok: false; reason: string; pending?: true };
 
-/** Failures kept at most: URIs come from untrusted input, so remembering every unknown one would grow for ever. */
-const MAX_CACHED_FAILURES = 1000;
-
-/**
- * Remembers lookups: successes for good (one per schema file, a bounded set), failures up to
- * MAX_CACHED_FAILURES, the oldest forgotten first.
- */
-export class LookupCache<T extends { ok: boolean }> {
-  readonly #successes = new Map<string, T>();
-  readonly #failures = new Map<string, T>();
-
-  get(key: string, lookUp: () => T): T {
-    const known = this.#successes.get(key) ?? this.#failures.get(key);
-    if (known !== undefined) return known;
-    const value = lookUp();
-    if (value.ok) this.#successes.set(key, value);
-    else {
-      if (this.#failures.size >= MAX_CACHED_FAILURES) this.#failures.delete(this.#failures.keys().next().value as string);
-      this.#failures.set(key, value);
-    }
-    return value;
-  }
+export interface IgluResolverOptions {
+  /** Milliseconds an HTTP registry may take to answer one lookup. Default 5000. */
+  registryTimeout?: number;
 }
 
+/** Lookups kept without a resolver configuration: URIs come from untrusted input, so every cache is bounded. */
+const DEFAULT_CACHE_SIZE = 1000;
+/** A schema larger than this from a registry is refused. */
+const MAX_SCHEMA_BYTES = 8 * 1024 * 1024;
+
 /**
- * Finds Iglu schemas in static repositories (`<vendor>/<name>/<format>/<version>`, no extension): the
- * user's folders first, in the order given, then this package's `schemas/`. Each URI is read once.
+ * Finds Iglu schemas: the static repositories given (`<vendor>/<name>/<format>/<version>`, no extension),
+ * then this package's `schemas/` (all of Iglu Central), then a resolver configuration's repositories in
+ * iglu-scala-client's order. Lookups, failed ones too, are cached within the configuration's `cacheSize`
+ * and `cacheTtl`. Files are read synchronously; an HTTP registry is asked by `fetchPending()` for the
+ * lookups that only it can answer, so validation itself stays synchronous.
  */
 export class IgluResolver {
+  /** The static repositories, searched in this order before the configuration's. */
   readonly repositories: readonly string[];
-  readonly #cache = new LookupCache<Resolution>();
+  readonly registries: readonly RegistryConfig[];
+  readonly #cache: BoundedCache<string, Resolution>;
+  readonly #pending = new Set<string>();
+  /** What the last fetch brought, kept for the validation that asked for it whatever the cache's TTL (see `release`). */
+  readonly #fresh = new Map<string, Resolution>();
+  readonly #timeout: number;
 
-  constructor(repositories: readonly string[] = []) {
+  constructor(repositories: readonly string[] = [], config?: ResolverConfig, options: IgluResolverOptions = {}) {
     this.repositories = [...new Set([...repositories.map((dir) => resolve(dir)), PACKAGE_SCHEMAS])];
+    this.registries = config?.repositories ?? [];
+    const ttl = config?.cacheTtl === undefined || config.cacheTtl === null ? null : config.cacheTtl * 1000;
+    this.#cache = new BoundedCache(Math.max(1, Math.floor(config?.cacheSize ?? DEFAULT_CACHE_SIZE)), ttl);
+    this.#timeout = options.registryTimeout ?? 5000;
+  }
+
+  /** Whether some lookups need an HTTP registry (and so `fetchPending()`). */
+  get hasRemote(): boolean {
+    return this.registries.some((r) => 'http' in r.connection);
+  }
+
+  /** Every repository's name, for bad rows' lookup history. */
+  get names(): string[] {
+    return [...this.repositories, ...this.registries.map((r) => r.name)];
   }
 
   /** The schema for `uri`, or why there is none. Never throws. */
   resolve(uri: string): Resolution {
-    return this.#cache.get(uri, () => this.#lookUp(uri));
+    const cached = this.#fresh.get(uri) ?? this.#cache.get(uri);
+    if (cached !== undefined) return cached;
+    const found = this.#lookUpLocally(uri);
+    if (found.ok || !found.pending) this.#cache.set(uri, found);
+    else this.#pending.add(uri);
+    return found;
   }
 
-  #lookUp(uri: string): Resolution {
+  /** Whether a lookup since the last `fetchPending()` waits for an HTTP registry. */
+  get hasPending(): boolean {
+    return this.#pending.size > 0;
+  }
+
+  /** Asks the HTTP registries for every pending lookup (each within the registry timeout) and caches the answers. */
+  async fetchPending(): Promise<void> {
+    const uris = [...this.#pending];
+    this.#pending.clear();
+    await Promise.all(
+      uris.map(async (uri) => {
+        const found = await this.#lookUpRemotely(uri);
+        this.#cache.set(uri, found);
+        this.#fresh.set(uri, found);
+      }),
+    );
+  }
+
+  /** Ends a validation's hold on what its fetches brought: from now on the cache's size and TTL decide. */
+  release(): void {
+    this.#fresh.clear();
+  }
+
+  #lookUpLocally(uri: string): Resolution {
     const key = parseIgluUri(uri);
-    if (key === null) {
-      return { ok: false, reason: `${JSON.stringify(uri)} is not an Iglu URI (iglu:vendor/name/format/M-R-A)` };
-    }
-    for (const repository of this.repositories) {
+    if (key === null) return { ok: false, reason: `${JSON.stringify(uri)} is not an Iglu URI (iglu:vendor/name/format/M-R-A)` };
+    const embedded = prioritize(this.registries, key.vendor).flatMap((r) => ('embedded' in r.connection ? [join(r.connection.embedded.path, 'schemas')] : []));
+    for (const repository of [...this.repositories, ...embedded]) {
       const file = join(repository, key.vendor, key.name, key.format, key.version);
       let text: string;
       try {
@@ -69,17 +108,58 @@ export class IgluResolver {
         if (code === 'ENOENT' || code === 'ENOTDIR') continue;
         return { ok: false, reason: `cannot read schema ${uri} at ${file}: ${(error as Error).message}` };
       }
-      let schema: unknown;
-      try {
-        schema = JSON.parse(text);
-      } catch (error) {
-        return { ok: false, reason: `schema ${uri} at ${file} is not valid JSON: ${(error as Error).message}` };
-      }
-      if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
-        return { ok: false, reason: `schema ${uri} at ${file} is not a JSON object` };
-      }
-      return { ok: true, schema: { uri, key, file, schema: schema as Record<string, unknown> } };
+      return parsed(uri, key, file, text);
     }
-    return { ok: false, reason: `schema ${uri} not found in ${this.repositories.join(', ')}` };
+    const searched = [...this.repositories, ...embedded].join(', ');
+    if (this.hasRemote) return { ok: false, reason: `schema ${uri} not found in ${searched}; the HTTP registries are still to be asked`, pending: true };
+    return { ok: false, reason: `schema ${uri} not found in ${searched}` };
   }
+
+  /** The HTTP registries in iglu-scala-client's order; the first that has the schema answers. */
+  async #lookUpRemotely(uri: string): Promise<Resolution> {
+    const key = parseIgluUri(uri)!;
+    const failures: string[] = [];
+    for (const registry of prioritize(this.registries, key.vendor)) {
+      if (!('http' in registry.connection)) continue;
+      const { uri: base, apikey } = registry.connection.http;
+      const url = `${base.replace(/\/+$/, '')}/schemas/${key.vendor}/${key.name}/${key.format}/${key.version}`;
+      try {
+        const response = await fetch(url, { headers: apikey ? { apikey } : {}, signal: AbortSignal.timeout(this.#timeout), redirect: 'follow' });
+        if (response.status === 404) {
+          await response.body?.cancel();
+          failures.push(`${describeRegistry(registry)}: not found`);
+          continue;
+        }
+        if (!response.ok) {
+          await response.body?.cancel();
+          failures.push(`${describeRegistry(registry)}: HTTP ${response.status}`);
+          continue;
+        }
+        const text = await response.text();
+        if (text.length > MAX_SCHEMA_BYTES) failures.push(`${describeRegistry(registry)}: schema larger than ${MAX_SCHEMA_BYTES} bytes`);
+        else return parsed(uri, key, url, text);
+      } catch (error) {
+        const timedOut = (error as Error).name === 'TimeoutError';
+        const cause = timedOut ? `did not answer within ${this.#timeout} ms` : `unreachable (${causeOf(error)})`;
+        failures.push(`${describeRegistry(registry)}: ${cause}`);
+      }
+    }
+    return { ok: false, reason: `schema ${uri} not found in ${[...this.repositories].join(', ')}; ${failures.join('; ')}` };
+  }
+}
+
+function parsed(uri: string, key: SchemaKey, where: string, text: string): Resolution {
+  let schema: unknown;
+  try {
+    schema = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `schema ${uri} at ${where} is not valid JSON: ${(error as Error).message}` };
+  }
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return { ok: false, reason: `schema ${uri} at ${where} is not a JSON object` };
+  return { ok: true, schema: { uri, key, file: where, schema: schema as Record<string, unknown> } };
+}
+
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
 }

@@ -1,7 +1,9 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createIgluAjv, forSnowplow, type IgluAjv } from './ajv.js';
 import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, isDeeperThan, jsonTypeOf, MAX_JSON_DEPTH } from './json.js';
-import { IgluResolver, LookupCache } from './resolver.js';
+import { BoundedCache } from './bounded-cache.js';
+import { IgluResolver, type ResolvedSchema } from './resolver.js';
+import type { ResolverConfig } from './resolver-config.js';
 import { parseIgluUri } from './schema-key.js';
 
 const SNOWPLOW = 'com.snowplowanalytics.snowplow';
@@ -38,7 +40,14 @@ export interface ValidationReport {
 export interface IgluValidatorOptions {
   /** Static Iglu repositories searched before this package's own `schemas/`. */
   repositories?: readonly string[];
+  /** An Iglu resolver configuration (`loadResolverConfig(file)`): its repositories are searched after those. */
+  resolverConfig?: ResolverConfig;
+  /** Milliseconds an HTTP registry may take to answer one lookup. Default 5000. */
+  registryTimeout?: number;
 }
+
+/** Compiled schemas kept at most (all of Iglu Central fits); the oldest is dropped from Ajv too. */
+const MAX_COMPILED = 4096;
 
 type Compiled = { ok: true; validate: ValidateFunction; notes: string[] } | { ok: false; reason: string; keyword: string };
 
@@ -57,11 +66,39 @@ interface Findings {
 export class IgluValidator {
   readonly resolver: IgluResolver;
   readonly #ajv: IgluAjv;
-  readonly #compiled = new LookupCache<Compiled>();
+  /** By resolved schema: a schema fetched again after the cache's TTL is compiled again. */
+  readonly #compiled: BoundedCache<ResolvedSchema, Compiled & { compiled?: object }>;
 
   constructor(options: IgluValidatorOptions = {}) {
-    this.resolver = new IgluResolver(options.repositories);
+    this.resolver = new IgluResolver(options.repositories, options.resolverConfig, { registryTimeout: options.registryTimeout });
     this.#ajv = createIgluAjv();
+    this.#compiled = new BoundedCache(MAX_COMPILED, null, (_, entry) => {
+      if (entry.compiled !== undefined) this.#ajv.removeSchema(entry.compiled);
+    });
+  }
+
+  /**
+   * Runs a validation (any of the methods below) after loading what it needs from HTTP registries: it runs
+   * once, asks the registries for the schemas it found missing (each within the registry timeout), then
+   * runs again. Without HTTP registries it is the synchronous validation.
+   */
+  async settle<T>(run: () => T): Promise<T> {
+    let result = run();
+    try {
+      // Two rounds cover an instance and the entities it wraps; a third would only repeat failed lookups (cached).
+      for (let round = 0; round < 2 && this.resolver.hasPending; round++) {
+        await this.resolver.fetchPending();
+        result = run();
+      }
+    } finally {
+      this.resolver.release();
+    }
+    return result;
+  }
+
+  /** `validate`, with schemas from HTTP registries (see `settle`). */
+  validateAsync(instance: unknown): Promise<ValidationReport> {
+    return this.settle(() => this.validate(instance));
   }
 
   /** Detects what `instance` is: self-describing JSON (`{schema, data}`) or a bare tracker payload. */
@@ -113,27 +150,29 @@ export class IgluValidator {
 
   /** The compiled validator for `uri`, or why there is none (not found, not JSON, an invalid schema). */
   compile(uri: string): Compiled {
-    return this.#compiled.get(uri, () => this.#compile(uri));
-  }
-
-  #compile(uri: string): Compiled {
     const resolution = this.resolver.resolve(uri);
     if (!resolution.ok) return { ok: false, reason: resolution.reason, keyword: 'iglu' };
-    const { schema, file } = resolution.schema;
+    let compiled = this.#compiled.get(resolution.schema);
+    if (compiled === undefined) {
+      compiled = this.#compile(uri, resolution.schema);
+      this.#compiled.set(resolution.schema, compiled);
+    }
+    return compiled;
+  }
+
+  #compile(uri: string, resolved: ResolvedSchema): Compiled & { compiled?: object } {
+    const { schema, file } = resolved;
     if (isDeeperThan(schema, MAX_JSON_DEPTH)) {
       return { ok: false, reason: `schema ${uri} at ${file} nests more than ${MAX_JSON_DEPTH} levels deep`, keyword: 'depth' };
     }
+    const remoteRefs = new Set<string>();
+    const compilable = forSnowplow(schema, remoteRefs) as Record<string, unknown>;
     try {
-      const remoteRefs = new Set<string>();
-      const validate = this.#ajv.compile(forSnowplow(schema, remoteRefs) as Record<string, unknown>);
+      const validate = this.#ajv.compile(compilable);
       const notes = [...remoteRefs].map((ref) => `${uri}: $ref ${ref} was not checked (Snowplow's validator resolves no remote $ref: it matches anything)`);
-      return { ok: true, validate, notes };
+      return { ok: true, validate, notes, compiled: compilable };
     } catch (error) {
-      return {
-        ok: false,
-        reason: `schema ${uri} at ${resolution.schema.file} is not a valid schema: ${(error as Error).message}`,
-        keyword: 'schema',
-      };
+      return { ok: false, reason: `schema ${uri} at ${file} is not a valid schema: ${(error as Error).message}`, keyword: 'schema', compiled: compilable };
     }
   }
 
