@@ -51,16 +51,17 @@ export function decodeEmbeddedJson(payload: Record<string, unknown>, field: Embe
 /** Instances and schemas nested deeper than this get a "too deep" verdict instead of a check that could exhaust the stack. */
 export const MAX_JSON_DEPTH = 500;
 
-/** `value` nests objects and arrays deeper than `max` levels (checked without recursion, so any depth is safe). */
+/**
+ * `value` nests objects and arrays deeper than `max` levels. Recursion stops at `max`, so the stack it
+ * uses is bounded whatever the value; nothing is allocated (it runs on every instance).
+ */
 export function isDeeperThan(value: unknown, max: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
-    if (node === null || typeof node !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
+  if (value === null || typeof value !== 'object') return false;
+  if (max === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (isDeeperThan(item, max - 1)) return true;
+    return false;
   }
+  for (const key in value) if (isDeeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
   return false;
 }

@@ -51,10 +51,10 @@ const MAX_COMPILED = 4096;
 
 type Compiled = { ok: true; validate: ValidateFunction; notes: string[] } | { ok: false; reason: string; keyword: string };
 
-/** What one validation collects. */
+/** What one validation collects (`notes` made on the first note: most validations have none). */
 interface Findings {
   errors: ValidationIssue[];
-  notes: Set<string>;
+  notes: Set<string> | null;
 }
 
 /**
@@ -135,7 +135,7 @@ export class IgluValidator {
 
   /** Runs one validation; an instance too deep to validate safely gets that verdict instead. */
   #report(schema: string | null, instance: unknown, validate: (found: Findings) => void): ValidationReport {
-    const found: Findings = { errors: [], notes: new Set() };
+    const found: Findings = { errors: [], notes: null };
     if (isDeeperThan(instance, MAX_JSON_DEPTH)) found.errors.push(tooDeep('', null));
     else {
       try {
@@ -145,7 +145,7 @@ export class IgluValidator {
         found.errors.push(tooDeep('', schema)); // a recursive schema on deep data: the stack ran out
       }
     }
-    return { valid: found.errors.length === 0, schema, errors: found.errors, notes: [...found.notes] };
+    return { valid: found.errors.length === 0, schema, errors: found.errors, notes: found.notes === null ? [] : [...found.notes] };
   }
 
   /** The compiled validator for `uri`, or why there is none (not found, not JSON, an invalid schema). */
@@ -234,7 +234,7 @@ export class IgluValidator {
 
   /** Runs a compiled schema and turns Ajv's errors into issues; `strip` drops a wrapper's prefix. */
   #run(compiled: { validate: ValidateFunction; notes: string[] }, data: unknown, uri: string, path: string, found: Findings, strip = ''): void {
-    for (const note of compiled.notes) found.notes.add(note);
+    for (const note of compiled.notes) (found.notes ??= new Set()).add(note);
     const { validate } = compiled;
     if (validate(data)) return;
     for (const error of validate.errors ?? []) {
