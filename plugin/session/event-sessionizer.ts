@@ -122,7 +122,11 @@ export class EventSessionizer {
     const forgetAfter = leases === null ? retention : Math.min(retention, Math.max(policy.foregroundTimeout, policy.backgroundTimeout));
     for (const slot of slots.all()) {
       const session = slot.session;
-      if (session === null) continue;
+      if (session === null) {
+        // With a shared store a keyed slot that never counted an event (a load() only) holds nothing the store lacks.
+        if (leases !== null && slot.key !== undefined && !leases.has(slot.key)) slots.delete(slot.key);
+        continue;
+      }
       if (slot.key !== undefined && now - session.lastActivityAt > forgetAfter) {
         slots.delete(slot.key);
         reservations.forget(slot.key);
