@@ -196,7 +196,7 @@ describe('bounded waits', () => {
     const logger = recordingLogger();
     const prefix = freshPrefix();
     // writeInterval 600: no paced merge during the freeze, so every EVAL counted below is a lease.
-    const options = { checkInterval: 0, loadTimeout: 150, writeInterval: 600 };
+    const options = { checkInterval: 0, loadTimeout: 500, writeInterval: 600 }; // generous: a busy machine's healthy Redis answers well within it
     const session = await createClientSession({ store: new RedisSessionStore({ url: redis.url, prefix, commandTimeout: 5000 }), logger, ...options });
     const entities: ClientSessionEntity[] = [];
     const core = trackerCore({ corePlugins: [session.plugin], callback: (pb) => void entities.push(sessionOf(pb.build() as Payload)) });
@@ -215,7 +215,7 @@ describe('bounded waits', () => {
       }
       expect(entities).toHaveLength(1 + WAVES * PER_WAVE); // no request was lost or blocked
       // createClientSession does not wait on a frozen Redis: a shared store is not read at start-up.
-      const other = await createClientSession({ store: new RedisSessionStore({ url: redis.url, prefix, commandTimeout: 150 }), ...options });
+      const other = await createClientSession({ store: new RedisSessionStore({ url: redis.url, prefix, commandTimeout: 500 }), ...options });
       redis.thaw();
       await other.close();
       let recoveryRequests = 0;

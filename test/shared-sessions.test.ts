@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -19,19 +20,34 @@ beforeAll(async () => {
 });
 afterAll(() => redis.stop());
 
-function runWorkers(count: number, kind: 'redis' | 'cluster' | 'lowdb', target: string, dir: string): Promise<string[]> {
-  const start = Date.now() + 1500; // every process is up before the first phase
-  return Promise.all(
-    Array.from({ length: count }, (_, i) => {
-      const log = join(dir, `worker-${i}.log`);
-      const child = spawn(process.execPath, [WORKER, kind, target, String(start), String(USERS), log], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      return new Promise<string>((resolve, reject) =>
-        child.on('exit', (code) => (code === 0 ? resolve(readFileSync(log, 'utf8')) : reject(new Error(`worker ${i} exited ${code}: ${stderr}`)))),
-      );
-    }),
-  );
+/**
+ * Runs `count` worker processes through three phases in step: every worker serves every user once per
+ * phase, all workers at once, and the next phase starts only when all are done (a barrier over stdin).
+ */
+async function runWorkers(count: number, kind: 'redis' | 'cluster' | 'lowdb', target: string, dir: string): Promise<string[]> {
+  const workers = Array.from({ length: count }, (_, i) => {
+    const log = join(dir, `worker-${i}.log`);
+    const child = spawn(process.execPath, [WORKER, kind, target, String(USERS), log], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const exited = new Promise<void>((resolve, reject) =>
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${i} exited ${code}: ${stderr}`)))),
+    );
+    const expect = async (line: string) => {
+      const next = await Promise.race([lines.next(), exited.then(() => ({ value: 'exited', done: true }))]);
+      if (next.value !== line) throw new Error(`worker ${i}: expected "${line}", got "${String(next.value)}": ${stderr}`);
+    };
+    return { child, log, exited, expect };
+  });
+  await Promise.all(workers.map((w) => w.expect('ready')));
+  for (const phase of [0, 1, 2]) {
+    for (const w of workers) w.child.stdin.write(`phase ${phase}\n`);
+    await Promise.all(workers.map((w) => w.expect(`done ${phase}`)));
+  }
+  for (const w of workers) w.child.stdin.end('exit\n');
+  await Promise.all(workers.map((w) => w.exited));
+  return workers.map((w) => readFileSync(w.log, 'utf8'));
 }
 
 /** Per user: the sessions in order, and per session its event indexes. */
