@@ -3,7 +3,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { ClientSessionEntity } from './session/entity.js';
 import { EventSessionizer, type WriteMode } from './session/event-sessionizer.js';
 import { IndexReservations } from './session/index-reservations.js';
-import { resolveOptions, type ClientSessionOptions, type ResolvedOptions, type SessionLogger } from './session/options.js';
+import { resolveOptions, resolveTimeouts, type ClientSessionOptions, type ResolvedOptions, type SessionLogger, type SessionTimeouts } from './session/options.js';
 import { RequestScope } from './session/request-scope.js';
 import { SessionChecker } from './session/session-checker.js';
 import { safeCall, SessionLifecycle } from './session/session-lifecycle.js';
@@ -37,6 +37,19 @@ export interface ClientSession extends CorePluginConfiguration {
   getSessionContext(key?: string): ClientSessionEntity | null;
   /** The next event (of the default session, or of `key`'s) opens a new session; with a shared store, at the next `load(key)`. */
   startNewSession(key?: string): void;
+  /** Anonymous tracking on or off (of the default session, or of `key`'s); a switch opens a new session (reason `anonymous`). */
+  setAnonymous(anonymous: boolean, key?: string): void;
+  isAnonymous(key?: string): boolean;
+  /** A new `userId`, and the next event opens session 1 (the browser tracker's `clearUserData()`); the current session ends (reason `reset`). */
+  reset(key?: string): void;
+  /** Changes timeouts (seconds) at runtime, checked as the options are; the others keep their values. */
+  setTimeouts(timeouts: Partial<SessionTimeouts>): void;
+  getTimeouts(): SessionTimeouts;
+  /** Stops time from ending sessions (events keep the current session; the checker ends nothing) until `resume()`. */
+  suspend(): void;
+  /** Session checking again; idle time counts from now. */
+  resume(): void;
+  isSuspended(): boolean;
   /**
    * With a store shared by several processes (RedisSessionStore): reads `key`'s session atomically from the
    * store (rotating it if it timed out) and reserves `reserve` event indexes for this process. Call it
@@ -58,10 +71,13 @@ export async function createClientSession(options: ClientSessionOptions = {}): P
   const config = resolveOptions(options);
   const logger: SessionLogger = options.logger ?? LOG;
   const store: SessionStore = options.store ?? new LowdbSessionStore({ file: DEFAULT_STORE_FILE });
-  const slots = new SessionSlots(uuidv4);
+  const slots = new SessionSlots(uuidv4, config.anonymous);
   const reservations = new IndexReservations(store, logger);
   for (const [key, stored] of await readStartupSessions(store, config, logger, options.sessionKey !== undefined)) {
-    slots.add(key, stored);
+    // Not continuing across restarts (the mobile trackers' default): the stored session has ended, and the
+    // next event opens a new one linked to it.
+    const state = !config.continueSessionOnRestart && stored.state !== null && stored.state.ended !== true ? endSession(stored.state) : stored.state;
+    slots.add(key, { ...stored, state });
     reservations.seed(key, stored.state);
   }
   return new SessionController(config, options, logger, store, slots, reservations);
@@ -79,6 +95,10 @@ class SessionController implements ClientSession {
   readonly #checker: SessionChecker;
   readonly #leases: SharedLeases | null;
   readonly #sessionizer: EventSessionizer;
+  readonly #lifecycle: SessionLifecycle;
+  readonly #reservations: IndexReservations;
+  /** When this process started (its clock): sessions idle since before it end when they do not continue across restarts. */
+  readonly #startedAt: number;
   #closed = false;
 
   constructor(config: ResolvedOptions, options: ClientSessionOptions, logger: SessionLogger, store: SessionStore, slots: SessionSlots, reservations: IndexReservations) {
@@ -86,6 +106,8 @@ class SessionController implements ClientSession {
     this.#logger = logger;
     this.#store = store;
     this.#slots = slots;
+    this.#reservations = reservations;
+    this.#startedAt = this.#clock();
     this.#writer = new SessionWriter(
       store,
       (error) => {
@@ -97,6 +119,7 @@ class SessionController implements ClientSession {
     );
     const commit = (slot: Slot, state: SessionState, write: WriteMode = 'paced') => this.#commit(slot, state, write);
     const lifecycle = new SessionLifecycle(options, config.sessionEvents, store.storageMechanism, logger, commit);
+    this.#lifecycle = lifecycle;
     const clock = () => this.#clock();
     this.#leases =
       store.lease === undefined
@@ -164,7 +187,7 @@ class SessionController implements ClientSession {
 
   setBackground(isBackground: boolean, key?: string): void {
     if (typeof isBackground !== 'boolean') throw new TypeError(`snowplow-client-session: setBackground expects a boolean, got ${describe(isBackground)}`);
-    this.#slots.ensure(key).background = isBackground;
+    this.#sessionizer.switchBackground(this.#slots.ensure(key), isBackground, this.#clock());
     if (!isBackground && this.#slots.hasLiveSession()) this.#checker.start(); // seed 003: foregrounding resumes the checker
   }
 
@@ -178,7 +201,74 @@ class SessionController implements ClientSession {
   }
 
   startNewSession(key?: string): void {
-    this.#slots.ensure(key).forceNewSession = true;
+    this.#slots.ensure(key).forceNewSession = 'manual';
+  }
+
+  setAnonymous(anonymous: boolean, key?: string): void {
+    if (typeof anonymous !== 'boolean') throw new TypeError(`snowplow-client-session: setAnonymous expects a boolean, got ${describe(anonymous)}`);
+    const slot = this.#slots.ensure(key);
+    if (slot.anonymous === anonymous) return;
+    slot.anonymous = anonymous;
+    if (slot.session !== null) slot.forceNewSession = 'anonymous'; // a session never mixes identified and anonymous events
+  }
+
+  isAnonymous(key?: string): boolean {
+    return this.#slots.get(key)?.anonymous ?? this.#config.anonymous;
+  }
+
+  reset(key?: string): void {
+    const slot = this.#slots.ensure(key);
+    slot.userId = uuidv4();
+    if (this.#leases !== null) {
+      // The shared store replaces the record at the next load(); this process's copy goes now.
+      slot.forceNewSession = 'reset';
+      slot.fresh = true;
+      this.#leases.drop(key);
+      slot.session = null;
+      slot.lastEntity = null;
+      return;
+    }
+    if (slot.session !== null && !slot.session.ended) this.#lifecycle.ended(slot, endSession(slot.session), 'reset');
+    slot.session = null;
+    slot.lastEntity = null;
+    slot.forceNewSession = null;
+    this.#reservations.forget(key);
+    if (!this.#closed) this.#writer.remove(key);
+  }
+
+  setTimeouts(timeouts: Partial<SessionTimeouts>): void {
+    const next = resolveTimeouts(timeouts, this.getTimeouts(), 'snowplow-client-session: setTimeouts');
+    const { policy } = this.#config; // shared by reference with every part that decides
+    policy.foregroundTimeout = next.foregroundTimeout * 1000;
+    policy.backgroundTimeout = next.backgroundTimeout * 1000;
+    policy.maxSessionLength = next.maxSessionLength * 1000;
+  }
+
+  getTimeouts(): SessionTimeouts {
+    const { policy } = this.#config;
+    return { foregroundTimeout: policy.foregroundTimeout / 1000, backgroundTimeout: policy.backgroundTimeout / 1000, maxSessionLength: policy.maxSessionLength / 1000 };
+  }
+
+  suspend(): void {
+    this.#config.policy.suspended = true;
+  }
+
+  resume(): void {
+    if (this.#config.policy.suspended !== true) return;
+    this.#config.policy.suspended = false;
+    const now = this.#clock();
+    for (const slot of this.#slots.all()) {
+      const session = slot.session;
+      if (session === null || session.ended) continue;
+      // Idle time counts from the resume; a shared store hears of it at once (its next lease measures from it).
+      const leased = this.#leases?.has(slot.key) ?? false;
+      const resumedAt = leased ? this.#leases!.storeTime(now) : now;
+      this.#commit(slot, { ...session, lastActivityAt: Math.max(session.lastActivityAt, resumedAt) }, leased ? 'now' : 'paced');
+    }
+  }
+
+  isSuspended(): boolean {
+    return this.#config.policy.suspended === true;
   }
 
   async load(key?: string, reserve = DEFAULT_LEASE): Promise<void> {
@@ -188,7 +278,11 @@ class SessionController implements ClientSession {
     await this.#leases.load(key, {
       policy: this.#config.policy,
       background: slot.background,
-      forceNewSession: slot.forceNewSession,
+      forceNewSession: slot.forceNewSession !== null,
+      forceReason: slot.forceNewSession ?? undefined,
+      fresh: slot.fresh,
+      restartedAt: this.#config.continueSessionOnRestart ? null : this.#startedAt,
+      anonymous: slot.anonymous,
       block: reserve,
       newSessionId: uuidv4(),
       newUserId: slot.userId,
@@ -223,6 +317,7 @@ class SessionController implements ClientSession {
   #applyLease(key: string | undefined, outcome: LeaseOutcome, lifecycle: SessionLifecycle): void {
     const slot = this.#slots.ensure(key);
     if (outcome.ended !== null) lifecycle.ended(slot, endSession(outcome.ended.session), outcome.ended.reason);
+    if (outcome.anonymous !== undefined) slot.anonymous = outcome.anonymous; // every process masks the key alike
     // This process may know the first event before its write has told the store.
     const known = slot.session?.sessionId === outcome.session.sessionId ? slot.session : null;
     const session: SessionState = {
@@ -234,7 +329,8 @@ class SessionController implements ClientSession {
     if (outcome.opened) lifecycle.opened(slot, session);
     else slot.session = session; // the store has it already: nothing to write
     slot.userId = session.userId;
-    slot.forceNewSession = false;
+    slot.forceNewSession = null;
+    slot.fresh = false;
     this.#checker.start();
   }
 

@@ -10,4 +10,4 @@ export const SCHEMA_VIOLATIONS_SCHEMA = 'iglu:com.snowplowanalytics.snowplow.bad
 export const IGLU_META_SCHEMA_URI = 'http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#';
 /** This project's own lifecycle events (`sessionEvents: true`). */
 export const SESSION_START_SCHEMA = 'iglu:io.github.snowplow-client-session/session_start/jsonschema/1-0-0';
-export const SESSION_END_SCHEMA = 'iglu:io.github.snowplow-client-session/session_end/jsonschema/1-0-0';
+export const SESSION_END_SCHEMA = 'iglu:io.github.snowplow-client-session/session_end/jsonschema/1-0-1';

@@ -156,13 +156,13 @@ describe("this package's schemas/", () => {
   it("is lint-clean under Iglu Central's own --skip-checks list", async () => {
     const report = await lintRepository(PACKAGE_SCHEMAS, { skipChecks: IGLU_CENTRAL_SKIP_CHECKS });
     expect(report.issues).toEqual([]);
-    expect(report.schemas).toBe(662);
+    expect(report.schemas).toBe(663);
   });
 
   it("holds this project's own schemas, clean under every linter", async () => {
     const report = await lintRepository(PACKAGE_SCHEMAS);
     const own = report.issues.filter((i) => i.file.includes('io.github.snowplow-client-session'));
     expect(own).toEqual([]);
-    expect(report.schemas).toBe(662);
+    expect(report.schemas).toBe(663);
   });
 });

@@ -259,9 +259,30 @@ describe('one clock for a shared session', () => {
   });
 });
 
+describe('restart policy across processes (continueSessionOnRestart: false)', () => {
+  it("a new process ends the sessions idle since before it started (reason restart), and continues those other processes keep using", async () => {
+    const prefix = freshPrefix();
+    const running = appProcess(prefix, 0);
+    await running.ready;
+    const alice1 = await running.ask('request alice');
+    const restarted = appProcess(prefix, 0, false);
+    await restarted.ready; // started: alice has been idle since before it
+    const bob1 = await running.ask('request bob'); // bob is in use after the start
+    try {
+      const alice2 = await restarted.ask('request alice');
+      expect(alice2).toMatchObject({ previousSessionId: alice1.sessionId, sessionIndex: 2, userId: alice1.userId, ends: ['restart'] });
+      const bob2 = await restarted.ask('request bob');
+      expect(bob2).toMatchObject({ sessionId: bob1.sessionId, sessionIndex: 1 });
+      expect(await running.ask('request alice')).toMatchObject({ sessionId: alice2.sessionId }); // the other process follows the new session
+    } finally {
+      await Promise.all([running.exit(), restarted.exit()]);
+    }
+  });
+});
+
 /** An app server in its own process (fixtures/redis-app-process.mjs), driven one line at a time. */
-function appProcess(prefix: string, skewMs: number) {
-  const child = spawn(process.execPath, [APP, redis.url, prefix, String(skewMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+function appProcess(prefix: string, skewMs: number, continueSessionOnRestart = true) {
+  const child = spawn(process.execPath, [APP, redis.url, prefix, String(skewMs), String(continueSessionOnRestart)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async () => {

@@ -14,7 +14,7 @@ const newId = () => `00000000-0000-4000-8000-${String(++counter).padStart(12, '0
 const USER = '11111111-1111-4111-8111-111111111111';
 
 function event(now: number, overrides: Partial<SessionEvent> = {}): SessionEvent {
-  return { eventId: newId(), eventTimestamp: now, now, background: false, forceNewSession: false, ...overrides };
+  return { eventId: newId(), eventTimestamp: now, now, background: false, forceNewSession: null, ...overrides };
 }
 
 function first(): SessionState {
@@ -63,7 +63,7 @@ describe('nextSessionState', () => {
   });
 
   it('opens a new session when asked, whatever the time', () => {
-    const d = nextSessionState(first(), event(T0 + 1, { forceNewSession: true }), policy, newId, USER);
+    const d = nextSessionState(first(), event(T0 + 1, { forceNewSession: 'manual' }), policy, newId, USER);
     expect(d.ended?.reason).toBe('manual');
     expect(d.state.sessionIndex).toBe(2);
   });

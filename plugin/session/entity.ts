@@ -13,13 +13,17 @@ export interface ClientSessionEntity {
   firstEventTimestamp: string | null;
 }
 
-export function clientSessionEntity(state: SessionState, storageMechanism: StorageMechanism): ClientSessionEntity {
+/** The `userId` of anonymous tracking (the mobile trackers' `userAnonymisation`): the nil UUID. */
+export const ANONYMOUS_USER_ID = '00000000-0000-0000-0000-000000000000';
+
+/** The entity of `state`; with `anonymous`, without the user's identity (nil `userId`, no `previousSessionId`). */
+export function clientSessionEntity(state: SessionState, storageMechanism: StorageMechanism, anonymous = false): ClientSessionEntity {
   return {
-    userId: state.userId,
+    userId: anonymous ? ANONYMOUS_USER_ID : state.userId,
     sessionId: state.sessionId,
     sessionIndex: state.sessionIndex,
     eventIndex: state.eventIndex,
-    previousSessionId: state.previousSessionId,
+    previousSessionId: anonymous ? null : state.previousSessionId,
     storageMechanism,
     firstEventId: state.firstEventId,
     firstEventTimestamp: state.firstEventTimestamp,

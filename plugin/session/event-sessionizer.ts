@@ -111,8 +111,25 @@ export class EventSessionizer {
     const { slot } = done;
     this.parts.commit(slot, done.state, done.write);
     slot.lastEntity = done.entity;
-    if (done.backgroundAfter !== undefined) slot.background = done.backgroundAfter;
+    if (done.backgroundAfter !== undefined) this.switchBackground(slot, done.backgroundAfter, this.parts.clock());
     this.parts.lifecycle.counted(slot, done.entity);
+  }
+
+  /**
+   * Switches a slot between foreground and background. The timeout of the state being left applies first
+   * (the C++ tracker's rule): a session that timed out in the background has ended, however late that is
+   * noticed. With a shared store the store applies it at the next `load()`.
+   */
+  switchBackground(slot: Slot, background: boolean, now: number): void {
+    if (slot.background === background) return;
+    const { leases, policy, lifecycle } = this.parts;
+    const session = slot.session;
+    if (session !== null && !session.ended && !(leases?.has(slot.key) ?? false)) {
+      const reason = expiryReason(session, now, slot.background, policy);
+      if (reason !== null) lifecycle.ended(slot, endSession(session), reason);
+    }
+    slot.background = background;
+    lifecycle.switched(slot, background);
   }
 
   /** Forgets keyed slots idle past retention; with `expire`, ends sessions that have timed out. */
@@ -175,7 +192,7 @@ export class EventSessionizer {
     const state = countLeasedEvent(slot.session, leasedEvent, index);
     const unknownActivity = leasedEvent.now - (leases.storeActivityAt(slot.key) ?? -Infinity);
     const write = index === 1 ? 'now' : unknownActivity > LEASED_ACTIVITY_SLACK_MS ? 'paced' : 'none';
-    return { state, entity: { ...clientSessionEntity(state, storageMechanism), eventIndex: index }, write };
+    return { state, entity: { ...clientSessionEntity(state, storageMechanism, slot.anonymous), eventIndex: index }, write };
   }
 
   #local(slot: Slot, event: SessionEvent): Counted {
@@ -185,7 +202,7 @@ export class EventSessionizer {
     if (decision.ended !== null) lifecycle.ended(slot, decision.ended.session, decision.ended.reason);
     if (decision.opened !== null) lifecycle.opened(slot, decision.opened);
     reservations.ensure(slot.key, decision.state);
-    return { state: decision.state, entity: clientSessionEntity(decision.state, storageMechanism), write: 'paced' };
+    return { state: decision.state, entity: clientSessionEntity(decision.state, storageMechanism, slot.anonymous), write: 'paced' };
   }
 }
 

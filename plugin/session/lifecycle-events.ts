@@ -1,5 +1,6 @@
 import type { SelfDescribingJson } from '@snowplow/tracker-core';
 import { SESSION_END_SCHEMA, SESSION_START_SCHEMA } from '../schema-uris.js';
+import { ANONYMOUS_USER_ID } from './entity.js';
 import { isoTimestamp, type SessionEndReason, type SessionState } from './state.js';
 
 /** A lifecycle event to track: the self-describing event and the true timestamp it is dated at. */
@@ -9,17 +10,17 @@ export interface LifecycleEvent {
 }
 
 /** `session_start`, dated when the session opened. */
-export function sessionStartEvent(session: SessionState): LifecycleEvent {
-  return { event: { schema: SESSION_START_SCHEMA, data: identity(session) }, timestamp: session.startedAt };
+export function sessionStartEvent(session: SessionState, anonymous = false): LifecycleEvent {
+  return { event: { schema: SESSION_START_SCHEMA, data: identity(session, anonymous) }, timestamp: session.startedAt };
 }
 
 /** `session_end`, dated at the session's last activity, not when the end was discovered. */
-export function sessionEndEvent(session: SessionState, reason: SessionEndReason): LifecycleEvent {
+export function sessionEndEvent(session: SessionState, reason: SessionEndReason, anonymous = false): LifecycleEvent {
   return {
     event: {
       schema: SESSION_END_SCHEMA,
       data: {
-        ...identity(session),
+        ...identity(session, anonymous),
         endedAt: isoTimestamp(session.lastActivityAt),
         durationMs: Math.max(0, session.lastActivityAt - session.startedAt),
         eventCount: session.eventIndex,
@@ -30,13 +31,13 @@ export function sessionEndEvent(session: SessionState, reason: SessionEndReason)
   };
 }
 
-/** What both events say about the session. */
-function identity(session: SessionState) {
+/** What both events say about the session (anonymously: no user identity, as in the entity). */
+function identity(session: SessionState, anonymous: boolean) {
   return {
     sessionId: session.sessionId,
     sessionIndex: session.sessionIndex,
-    previousSessionId: session.previousSessionId,
-    userId: session.userId,
+    previousSessionId: anonymous ? null : session.previousSessionId,
+    userId: anonymous ? ANONYMOUS_USER_ID : session.userId,
     startedAt: isoTimestamp(session.startedAt),
   };
 }

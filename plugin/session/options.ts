@@ -6,6 +6,17 @@ import type { SessionEndReason, SessionPolicy } from './state.js';
 /** What the callbacks receive: the session's `client_session` data, and its key for keyed sessions. */
 export type SessionInfo = ClientSessionEntity & { key?: string };
 
+/** What `onForeground`/`onBackground` receive: the session, and the transitions counted in it (as the mobile trackers count them). */
+export type TransitionInfo = SessionInfo & { foregroundIndex: number; backgroundIndex: number };
+
+/** The timeouts, in seconds, as `setTimeouts` takes them and `getTimeouts` gives them. */
+export interface SessionTimeouts {
+  foregroundTimeout: number;
+  backgroundTimeout: number;
+  /** `0` is off. */
+  maxSessionLength: number;
+}
+
 /** Where the plugin reports problems; tracker-core's `LOG` by default. */
 export interface SessionLogger {
   warn(message: string, ...details: unknown[]): void;
@@ -52,6 +63,14 @@ export interface ClientSessionOptions {
   loadTimeout?: number;
   /** With a shared store: `createClientSession` rejects when the store does not answer within `loadTimeout`. Default false. */
   requireStore?: boolean;
+  /** Anonymous tracking (per key with `setAnonymous`): entities carry the nil `userId` and no `previousSessionId`. Default false. */
+  anonymous?: boolean;
+  /** A new process continues the stored sessions (true), or opens new ones linked to them (false: the mobile trackers' default). Default true. */
+  continueSessionOnRestart?: boolean;
+  /** Called on every switch to the foreground (`setBackground(false)`, an application_foreground event). */
+  onForeground?: (session: TransitionInfo) => void;
+  /** Called on every switch to the background. */
+  onBackground?: (session: TransitionInfo) => void;
 }
 
 export interface ResolvedOptions {
@@ -66,6 +85,8 @@ export interface ResolvedOptions {
   injectedClock: boolean;
   loadTimeout: number;
   requireStore: boolean;
+  anonymous: boolean;
+  continueSessionOnRestart: boolean;
 }
 
 export const DEFAULTS = { foregroundTimeout: 600, backgroundTimeout: 300, checkInterval: 15, writeInterval: 1, retention: 30 * 24 * 3600, loadTimeout: 1000 } as const;
@@ -81,25 +102,20 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`snowplow-client-session: createClientSession expects an options object, got ${typeof options}`);
   }
-  const foregroundTimeout = seconds(options, 'foregroundTimeout', DEFAULTS.foregroundTimeout, MIN_TIMEOUT);
-  const backgroundTimeout = seconds(options, 'backgroundTimeout', DEFAULTS.backgroundTimeout, MIN_TIMEOUT);
+  const { foregroundTimeout, backgroundTimeout, maxSessionLength } = resolveTimeouts(options, { foregroundTimeout: DEFAULTS.foregroundTimeout, backgroundTimeout: DEFAULTS.backgroundTimeout, maxSessionLength: 0 });
   const checkInterval = seconds(options, 'checkInterval', DEFAULTS.checkInterval, 0);
   const writeInterval = seconds(options, 'writeInterval', DEFAULTS.writeInterval, 0);
-  const maxSessionLength = seconds(options, 'maxSessionLength', 0, 0);
-  if (maxSessionLength > 0 && maxSessionLength < MIN_TIMEOUT) {
-    throw new RangeError(`${PREFIX} \`maxSessionLength\` must be 0 (off) or a finite number of seconds >= ${MIN_TIMEOUT}, got ${maxSessionLength}`);
-  }
   const retention = seconds(options, 'retention', DEFAULTS.retention, MIN_TIMEOUT);
   const loadTimeout = options.loadTimeout ?? DEFAULTS.loadTimeout;
   if (typeof loadTimeout !== 'number' || !Number.isFinite(loadTimeout) || loadTimeout < 1) {
     throw new RangeError(`${PREFIX} \`loadTimeout\` must be a finite number of milliseconds >= 1, got ${String(loadTimeout)}`);
   }
-  for (const name of ['now', 'sessionKey', 'onSessionStart', 'onSessionEnd', 'onSessionUpdate', 'onError'] as const) {
+  for (const name of ['now', 'sessionKey', 'onSessionStart', 'onSessionEnd', 'onSessionUpdate', 'onError', 'onForeground', 'onBackground'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
       throw new TypeError(`${PREFIX} \`${name}\` must be a function, got ${typeof options[name]}`);
     }
   }
-  for (const name of ['newSessionOnUserChange', 'sessionEvents', 'atomicSessionFields', 'requireStore'] as const) {
+  for (const name of ['newSessionOnUserChange', 'sessionEvents', 'atomicSessionFields', 'requireStore', 'anonymous', 'continueSessionOnRestart'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') {
       throw new TypeError(`${PREFIX} \`${name}\` must be true or false, got ${typeof options[name]}`);
     }
@@ -123,17 +139,36 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
     injectedClock: options.now !== undefined,
     loadTimeout,
     requireStore: options.requireStore ?? false,
+    anonymous: options.anonymous ?? false,
+    continueSessionOnRestart: options.continueSessionOnRestart ?? true,
   };
+}
+
+/**
+ * The timeouts in `options` (seconds), each checked as `createClientSession` checks it; absent ones are
+ * `current`'s. Also what `setTimeouts` uses, so both refuse the same values with the same messages.
+ */
+export function resolveTimeouts(options: Partial<SessionTimeouts>, current: SessionTimeouts, prefix = PREFIX): SessionTimeouts {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${prefix.replace(/ option$/, '')} expects an object of timeouts in seconds, got ${options === null ? 'null' : typeof options}`);
+  const timeouts = {
+    foregroundTimeout: seconds(options, 'foregroundTimeout', current.foregroundTimeout, MIN_TIMEOUT, prefix),
+    backgroundTimeout: seconds(options, 'backgroundTimeout', current.backgroundTimeout, MIN_TIMEOUT, prefix),
+    maxSessionLength: seconds(options, 'maxSessionLength', current.maxSessionLength, 0, prefix),
+  };
+  if (timeouts.maxSessionLength > 0 && timeouts.maxSessionLength < MIN_TIMEOUT) {
+    throw new RangeError(`${prefix} \`maxSessionLength\` must be 0 (off) or a finite number of seconds >= ${MIN_TIMEOUT}, got ${timeouts.maxSessionLength}`);
+  }
+  return timeouts;
 }
 
 type SecondsOption = 'foregroundTimeout' | 'backgroundTimeout' | 'checkInterval' | 'writeInterval' | 'maxSessionLength' | 'retention';
 
-function seconds(options: ClientSessionOptions, name: SecondsOption, fallback: number, min: number): number {
+function seconds(options: Partial<Record<SecondsOption, unknown>>, name: SecondsOption, fallback: number, min: number, prefix = PREFIX): number {
   const value: unknown = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`${PREFIX} \`${name}\` must be a number of seconds, got ${typeof value}`);
+  if (typeof value !== 'number') throw new TypeError(`${prefix} \`${name}\` must be a number of seconds, got ${value === null ? 'null' : typeof value}`);
   if (!Number.isFinite(value) || value < min) {
-    throw new RangeError(`${PREFIX} \`${name}\` must be a finite number of seconds >= ${min}, got ${value}`);
+    throw new RangeError(`${prefix} \`${name}\` must be a finite number of seconds >= ${min}, got ${value}`);
   }
   return value;
 }

@@ -7,7 +7,7 @@ import type { ClientSessionOptions, SessionInfo, SessionLogger } from './options
 import type { Slot } from './slots.js';
 import type { SessionEndReason, SessionState } from './state.js';
 
-type Callbacks = Pick<ClientSessionOptions, 'onSessionStart' | 'onSessionEnd' | 'onSessionUpdate'>;
+type Callbacks = Pick<ClientSessionOptions, 'onSessionStart' | 'onSessionEnd' | 'onSessionUpdate' | 'onForeground' | 'onBackground'>;
 
 /**
  * What happens when a session ends, opens or counts an event: the state is committed, the callbacks run
@@ -38,17 +38,31 @@ export class SessionLifecycle {
 
   ended(slot: Slot, ended: SessionState, reason: SessionEndReason): void {
     this.commit(slot, ended);
-    const entity = clientSessionEntity(ended, this.storageMechanism);
+    const entity = clientSessionEntity(ended, this.storageMechanism, slot.anonymous);
     safeCall(this.logger, 'onSessionEnd', this.callbacks.onSessionEnd, info(slot.key, entity), reason);
-    if (this.sessionEvents) this.#track(sessionEndEvent(ended, reason), entity);
+    if (this.sessionEvents) this.#track(sessionEndEvent(ended, reason, slot.anonymous), entity);
   }
 
   opened(slot: Slot, opened: SessionState): void {
     this.commit(slot, opened);
-    slot.forceNewSession = false;
-    const entity = clientSessionEntity(opened, this.storageMechanism);
+    slot.forceNewSession = null;
+    slot.fresh = false;
+    slot.foregroundIndex = 0; // the mobile trackers count transitions per session
+    slot.backgroundIndex = 0;
+    const entity = clientSessionEntity(opened, this.storageMechanism, slot.anonymous);
     safeCall(this.logger, 'onSessionStart', this.callbacks.onSessionStart, info(slot.key, entity));
-    if (this.sessionEvents) this.#track(sessionStartEvent(opened), entity);
+    if (this.sessionEvents) this.#track(sessionStartEvent(opened, slot.anonymous), entity);
+  }
+
+  /** A switch to the foreground or background, counted in the session and reported to `onForeground`/`onBackground`. */
+  switched(slot: Slot, background: boolean): void {
+    if (background) slot.backgroundIndex++;
+    else slot.foregroundIndex++;
+    const callback = background ? this.callbacks.onBackground : this.callbacks.onForeground;
+    if (callback === undefined || slot.session === null) return;
+    const entity = clientSessionEntity(slot.session, this.storageMechanism, slot.anonymous);
+    const transition = { ...info(slot.key, entity), foregroundIndex: slot.foregroundIndex, backgroundIndex: slot.backgroundIndex };
+    safeCall(this.logger, background ? 'onBackground' : 'onForeground', callback, transition);
   }
 
   counted(slot: Slot, entity: ClientSessionEntity): void {

@@ -9,6 +9,8 @@ export interface LeaseOutcome {
   session: SessionState;
   opened: boolean;
   ended: { session: SessionState; reason: SessionEndReason } | null;
+  /** The key's anonymous tracking as the store keeps it, if it does. */
+  anonymous: boolean | undefined;
 }
 
 /** What `load()` asks for; the rest of the `LeaseRequest` is filled in here. */
@@ -111,7 +113,8 @@ export class SharedLeases {
     const before = clock();
     let lease;
     try {
-      const leasing = this.store.lease(key, { ...request, now: injectedClock ? before : null, maxIndex: MAX_INDEX });
+      const restartedAt = request.restartedAt === undefined || request.restartedAt === null ? null : this.storeTime(request.restartedAt);
+      const leasing = this.store.lease(key, { ...request, restartedAt, now: injectedClock ? before : null, maxIndex: MAX_INDEX });
       lease = await withTimeout(leasing, timeout, `snowplow-client-session: the shared session store did not answer load() within ${timeout} ms (option loadTimeout)`);
     } catch (error) {
       if (!this.#outage) logger.warn('snowplow-client-session: the shared session store is unreachable; sessions go on locally until it is back', error);
@@ -135,6 +138,7 @@ export class SharedLeases {
       session: { ...leased.state, eventIndex: lease.from - 1 },
       opened: lease.opened,
       ended: ended === null || lease.ended === null ? null : { session: ended, reason: lease.ended.reason },
+      anonymous: lease.anonymous,
     });
   }
 

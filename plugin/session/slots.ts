@@ -1,5 +1,5 @@
 import type { ClientSessionEntity } from './entity.js';
-import type { SessionState } from './state.js';
+import type { SessionEndReason, SessionState } from './state.js';
 import type { StoredSession } from './stored-session.js';
 
 /** One session's slot: the default session has key `undefined`, keyed sessions their key. */
@@ -9,7 +9,15 @@ export interface Slot {
   /** Used when the slot opens its first session. */
   userId: string;
   background: boolean;
-  forceNewSession: boolean;
+  /** The next event (or, with a shared store, the next load) opens a new session, for this reason. */
+  forceNewSession: SessionEndReason | null;
+  /** With a shared store: the next lease opens session 1 of a new identity (`reset()`). */
+  fresh: boolean;
+  /** Anonymous tracking for this key: the entity shows no identity. */
+  anonymous: boolean;
+  /** Transitions to the foreground / background in the current session (the mobile trackers' indexes). */
+  foregroundIndex: number;
+  backgroundIndex: number;
   /** The entity attached to the slot's last event (`getSessionContext`). */
   lastEntity: ClientSessionEntity | null;
 }
@@ -18,7 +26,10 @@ export interface Slot {
 export class SessionSlots {
   readonly #slots = new Map<string | undefined, Slot>();
 
-  constructor(private readonly newUserId: () => string) {}
+  constructor(
+    private readonly newUserId: () => string,
+    private readonly anonymous = false,
+  ) {}
 
   /** Adds the slot of a session read from the store. */
   add(key: string | undefined, stored: StoredSession): Slot {
@@ -27,7 +38,11 @@ export class SessionSlots {
       session: stored.state,
       userId: stored.userId ?? this.newUserId(),
       background: false,
-      forceNewSession: false,
+      forceNewSession: null,
+      fresh: false,
+      anonymous: this.anonymous,
+      foregroundIndex: 0,
+      backgroundIndex: 0,
       lastEntity: null,
     };
     this.#slots.set(key, slot);

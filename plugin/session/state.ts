@@ -6,8 +6,11 @@
 /** The schema's maximum for `sessionIndex` and `eventIndex` (a signed 32-bit integer). */
 export const MAX_INDEX = 2_147_483_647;
 
-/** Why a session ended. */
-export type SessionEndReason = 'timeout' | 'backgroundTimeout' | 'maxLength' | 'manual' | 'userChange' | 'clock';
+/**
+ * Why a session ended: `anonymous` (anonymous tracking switched), `restart` (a new process with
+ * `continueSessionOnRestart: false`), `reset` (`reset()`: a new user identity).
+ */
+export type SessionEndReason = 'timeout' | 'backgroundTimeout' | 'maxLength' | 'manual' | 'userChange' | 'clock' | 'anonymous' | 'restart' | 'reset';
 
 /** One user's session as it is kept in memory and in a `SessionStore` (its JSON form). */
 export interface SessionState {
@@ -41,6 +44,8 @@ export interface SessionPolicy {
   /** How far `now()` may run backwards before it counts as a clock change. */
   clockTolerance: number;
   newSessionOnUserChange: boolean;
+  /** Session checking is suspended (`suspend()`): time ends no session. */
+  suspended?: boolean;
 }
 
 export interface SessionEvent {
@@ -51,8 +56,8 @@ export interface SessionEvent {
   /** The time of the decision, ms since epoch. */
   now: number;
   background: boolean;
-  /** A new session was asked for (`startNewSession()`). */
-  forceNewSession: boolean;
+  /** A new session was asked for (`startNewSession()`, `setAnonymous()`): why, or `null`. */
+  forceNewSession: SessionEndReason | null;
   /** The event's `uid` (from `setUserId`), if any. */
   uid?: string | null;
 }
@@ -76,13 +81,14 @@ export function expiryReason(
   background: boolean,
   policy: SessionPolicy,
 ): SessionEndReason | null {
+  // The schema caps eventIndex: a session that used every index must give way to a new one.
+  if (session.eventIndex >= MAX_INDEX) return 'maxLength';
+  if (policy.suspended === true) return null;
   if (now < session.lastActivityAt - policy.clockTolerance) return 'clock';
   const idle = now - session.lastActivityAt;
   if (background && idle > policy.backgroundTimeout) return 'backgroundTimeout';
   if (!background && idle > policy.foregroundTimeout) return 'timeout';
   if (policy.maxSessionLength > 0 && now - session.startedAt > policy.maxSessionLength) return 'maxLength';
-  // The schema caps eventIndex: a session that used every index must give way to a new one.
-  if (session.eventIndex >= MAX_INDEX) return 'maxLength';
   return null;
 }
 
@@ -120,7 +126,7 @@ function endReasonFor(
   policy: SessionPolicy,
   uid: string | null,
 ): SessionEndReason | null {
-  if (event.forceNewSession) return 'manual';
+  if (event.forceNewSession !== null) return event.forceNewSession;
   const expired = expiryReason(previous, event.now, event.background, policy);
   if (expired !== null) return expired;
   // A user change is only meaningful between two known users, not on the first setUserId.

@@ -36,6 +36,8 @@ export interface RedisSessionStoreOptions {
 
 /** The most commands the store's own client keeps queued (waiting to be written or for a reply). */
 const MAX_QUEUED_COMMANDS = 1000;
+/** A duration no session reaches (ms): how a suspended policy's timeouts reach the script. */
+const NEVER = 8.64e15;
 /** The most commands the store has in flight at once; a large batch of writes waits its turn here. */
 const MAX_IN_FLIGHT = 256;
 
@@ -52,8 +54,10 @@ end
 // load, so several processes loading the same user at once see one rotation, never two. A missing record
 // (new key, expired, evicted, deleted) opens a new session with a new id, so no (sessionId, eventIndex)
 // pair ever emitted can come again; it links to the caller's last known session when there is one.
-// KEYS[1] record; ARGV: now, fgTimeout, bgTimeout, background, maxLength, clockTolerance, forceNew,
-// block, newSessionId, newUserId, ttlSeconds, maxIndex, knownSessionId, knownSessionIndex
+// KEYS[1] record; ARGV: now, fgTimeout, bgTimeout, background, maxLength, clockTolerance, forceReason ('' none),
+// block, newSessionId, newUserId, ttlSeconds, maxIndex, knownSessionId, knownSessionIndex, fresh ('1': session 1
+// of newUserId, whatever is stored), restartedAt ('' or ms: a session idle since before it ends with 'restart'),
+// anonymous ('1'/'0': the record's anonymous tracking, set when it is created, reset or switched with reason 'anonymous')
 const LEASE = script(`${CLOCK}
 local now = clock(ARGV[1])
 local maxIndex = tonumber(ARGV[12])
@@ -67,17 +71,24 @@ local function open(userId, previousId, previousIndex)
            sessionIndex = math.min(previousIndex + 1, maxIndex), eventIndex = 0,
            firstEventId = cjson.null, firstEventTimestamp = cjson.null, startedAt = now, lastActivityAt = now }
 end
+local fresh = ARGV[15] == '1'
 if s == nil then
-  if ARGV[13] ~= '' then s = open(ARGV[10], ARGV[13], tonumber(ARGV[14])) else s = open(ARGV[10], cjson.null, 0) end
+  if ARGV[13] ~= '' and not fresh then s = open(ARGV[10], ARGV[13], tonumber(ARGV[14])) else s = open(ARGV[10], cjson.null, 0) end
+  opened = true
+elseif fresh then
+  reason = 'reset'
+  ended = cjson.decode(raw)
+  s = open(ARGV[10], cjson.null, 0)
   opened = true
 else
   local last = tonumber(s.lastActivityAt)
   local timeout = (ARGV[4] == '1') and tonumber(ARGV[3]) or tonumber(ARGV[2])
-  if ARGV[7] == '1' then reason = 'manual'
+  if ARGV[7] ~= '' then reason = ARGV[7]
+  elseif tonumber(s.eventIndex) >= maxIndex then reason = 'maxLength'
   elseif now < last - tonumber(ARGV[6]) then reason = 'clock'
   elseif now - last > timeout then reason = (ARGV[4] == '1') and 'backgroundTimeout' or 'timeout'
   elseif tonumber(ARGV[5]) > 0 and now - tonumber(s.startedAt) > tonumber(ARGV[5]) then reason = 'maxLength'
-  elseif tonumber(s.eventIndex) >= maxIndex then reason = 'maxLength'
+  elseif ARGV[16] ~= '' and last < tonumber(ARGV[16]) then reason = 'restart'
   end
   if reason then
     ended = cjson.decode(raw)
@@ -85,11 +96,14 @@ else
     opened = true
   end
 end
+local anonymous = (raw and cjson.decode(raw).anonymous) == true
+if raw == nil or fresh or reason == 'anonymous' then anonymous = ARGV[17] == '1' end
+s.anonymous = anonymous
 local from = tonumber(s.eventIndex) + 1
 s.eventIndex = math.min(tonumber(s.eventIndex) + tonumber(ARGV[8]), maxIndex)
 if now > tonumber(s.lastActivityAt) then s.lastActivityAt = now end
 redis.call('SET', KEYS[1], cjson.encode(s), 'EX', tonumber(ARGV[11]))
-return cjson.encode({ session = s, from = from, to = s.eventIndex, opened = opened, reason = reason or cjson.null, ended = ended or cjson.null, now = now })
+return cjson.encode({ session = s, from = from, to = s.eventIndex, opened = opened, reason = reason or cjson.null, ended = ended or cjson.null, now = now, anonymous = anonymous })
 `);
 
 // More indexes for the session a process holds, only while it is still the key's session: never creates,
@@ -190,15 +204,17 @@ export class RedisSessionStore implements SessionStore {
 
   async lease(key: string | undefined, request: LeaseRequest): Promise<SessionLease> {
     if (request.now !== null) this.#injectedClock = true;
+    // Suspended (`suspend()`): no time-based end, as in the local state machine.
+    const off = request.policy.suspended === true;
     const { policy } = request;
     const args = [
       request.now ?? '',
-      policy.foregroundTimeout,
-      policy.backgroundTimeout,
+      off ? NEVER : policy.foregroundTimeout,
+      off ? NEVER : policy.backgroundTimeout,
       request.background ? 1 : 0,
-      policy.maxSessionLength,
-      policy.clockTolerance,
-      request.forceNewSession ? 1 : 0,
+      off ? 0 : policy.maxSessionLength,
+      off ? NEVER : policy.clockTolerance,
+      request.forceNewSession ? (request.forceReason ?? 'manual') : '',
       request.block,
       request.newSessionId,
       request.newUserId,
@@ -206,11 +222,14 @@ export class RedisSessionStore implements SessionStore {
       request.maxIndex,
       request.known?.sessionId ?? '',
       request.known?.sessionIndex ?? 0,
+      request.fresh === true ? 1 : '',
+      request.restartedAt ?? '',
+      request.anonymous === true ? 1 : 0,
     ].map(String);
     const raw = await this.#command('the lease script', () => this.#script(LEASE, this.#key(key), args));
     const answer = JSON.parse(String(raw)) as Omit<SessionLease, 'ended'> & { reason: SessionEndReason | null; ended: SessionState | null };
     const ended = answer.ended === null || answer.reason === null ? null : { session: answer.ended, reason: answer.reason };
-    return { session: answer.session, from: answer.from, to: answer.to, opened: answer.opened, ended, now: answer.now };
+    return { session: answer.session, from: answer.from, to: answer.to, opened: answer.opened, ended, now: answer.now, anonymous: answer.anonymous === true };
   }
 
   async extendLease(key: string | undefined, request: ExtendRequest): Promise<{ from: number; to: number } | null> {

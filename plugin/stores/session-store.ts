@@ -19,6 +19,8 @@ export interface SessionLease {
   ended: { session: SessionState; reason: SessionEndReason } | null;
   /** The store's time of the decision (ms since epoch): the request's `now`, or the store's own clock. */
   now: number;
+  /** The key's anonymous tracking, shared by every process (absent: the store does not keep it). */
+  anonymous?: boolean;
 }
 
 export interface LeaseRequest {
@@ -27,6 +29,14 @@ export interface LeaseRequest {
   policy: SessionPolicy;
   background: boolean;
   forceNewSession: boolean;
+  /** Why a new session is forced (reported as the end reason); default `manual`. */
+  forceReason?: SessionEndReason;
+  /** Open session 1 of `newUserId`, with no previous session, whatever the store holds (`reset()`). */
+  fresh?: boolean;
+  /** This process started at this time (the store's time): a session idle since before it ends (`restart`). Absent: sessions continue across restarts. */
+  restartedAt?: number | null;
+  /** This process's anonymous tracking for the key: kept by the store when it creates the record, resets it, or the switch is the reason (`forceReason: 'anonymous'`). */
+  anonymous?: boolean;
   /** How many event indexes to reserve. */
   block: number;
   /** Used if the lease opens a session / the record is new. */
