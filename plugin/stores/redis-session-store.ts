@@ -63,6 +63,7 @@ local now = clock(ARGV[1])
 local maxIndex = tonumber(ARGV[12])
 local raw = redis.call('GET', KEYS[1])
 local s = raw and cjson.decode(raw) or nil
+local anonymous = s ~= nil and s.anonymous == true
 local reason = nil
 local ended = nil
 local opened = false
@@ -96,7 +97,6 @@ else
     opened = true
   end
 end
-local anonymous = (raw and cjson.decode(raw).anonymous) == true
 if raw == nil or fresh or reason == 'anonymous' then anonymous = ARGV[17] == '1' end
 s.anonymous = anonymous
 local from = tonumber(s.eventIndex) + 1
