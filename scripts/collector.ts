@@ -18,6 +18,10 @@ Options:
                          MICRO_IGLU_REGISTRY_URL / MICRO_IGLU_API_KEY add a registry, as in Snowplow Micro
   --max-body-bytes <n>   larger request bodies get 413 (default 1048576)
   --max-events <n>       good and bad events kept each, oldest dropped first (default 100000)
+  --max-bytes <n>        characters of stored event JSON kept in all, oldest dropped first (default 268435456)
+  --allow-origin <url>   an origin whose pages may call /micro/* (repeatable; default none: only
+                         requests without an Origin header or from the collector's own origin)
+  --keep-secret-headers  keep Cookie, Authorization and the like in stored events (default: redacted)
   -h, --help             this text
 
 Runs until interrupted (Ctrl-C). Exit codes: 0 stopped, 2 usage error or the port cannot be used.`;
@@ -30,6 +34,9 @@ async function main(): Promise<number> {
     resolver: { type: 'string' },
     'max-body-bytes': { type: 'string' },
     'max-events': { type: 'string' },
+    'max-bytes': { type: 'string' },
+    'allow-origin': { type: 'string', multiple: true },
+    'keep-secret-headers': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
@@ -47,6 +54,9 @@ async function main(): Promise<number> {
     schemas,
     maxBodyBytes: integer(values['max-body-bytes'], '--max-body-bytes'),
     maxEvents: integer(values['max-events'], '--max-events'),
+    maxBytes: integer(values['max-bytes'], '--max-bytes'),
+    allowOrigins: values['allow-origin'] as string[] | undefined,
+    keepSecretHeaders: values['keep-secret-headers'] === true,
   }).catch((error: Error) => {
     throw error instanceof RangeError ? new UsageError(error.message) : error;
   });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { IgluValidator, parseIgluUri, type ResolverConfig, type ValidationIssue } from '../iglu/index.js';
 import { PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
-import { EventCache, type GoodEventFilters } from './event-cache.js';
+import { EventCache, type CacheUsage, type GoodEventFilters } from './event-cache.js';
 import { badRequest, processPayload, type RequestInfo } from './events.js';
 
 export interface CollectorOptions {
@@ -18,6 +18,12 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   /** Good and bad events kept each; the oldest are dropped beyond it. Default 100 000. */
   maxEvents?: number;
+  /** Characters of stored event JSON kept in all (about the memory they take); the oldest go first. Default 256 MiB. */
+  maxBytes?: number;
+  /** Origins (e.g. `http://localhost:3000`) whose pages may call the `/micro/*` API; others are refused. Default none. */
+  allowOrigins?: string[];
+  /** Keep `Cookie`, `Authorization` and the like in stored raw events (redacted by default). */
+  keepSecretHeaders?: boolean;
 }
 
 export interface RunningCollector {
@@ -25,8 +31,10 @@ export interface RunningCollector {
   url: string;
   port: number;
   counts(): { total: number; good: number; bad: number };
-  /** Events dropped because `maxEvents` was reached. */
+  /** Events dropped because `maxEvents` or `maxBytes` was reached. */
   dropped(): { good: number; bad: number };
+  /** What the event store holds and may hold (also at `GET /health`). */
+  usage(): CacheUsage;
   /** Stops listening and closes open connections. */
   close(): Promise<void>;
 }
@@ -34,6 +42,12 @@ export interface RunningCollector {
 const TP2_PATH = '/com.snowplowanalytics.snowplow/tp2';
 const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-';
 const MAX_FILTER_BYTES = 64 * 1024;
+/** Payloads of one batch validated between two turns of the event loop. */
+const YIELD_EVERY = 1000;
+/** API requests from an origin in `allowOrigins`: only these get CORS headers from the API. */
+const ALLOWED_API_ORIGIN = new WeakSet<IncomingMessage>();
+/** Headers that carry credentials: stored as `<redacted>` unless `keepSecretHeaders`. */
+const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'x-api-key', 'apikey']);
 // A 1x1 transparent GIF, what collectors answer to GET /i.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
@@ -51,11 +65,13 @@ class HttpError extends Error {
  * `GET /i`), tests read `/micro/all`, `/micro/good`, `/micro/bad` and `/micro/reset`.
  */
 export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
-  const { port, host, schemas, maxBodyBytes, maxEvents } = checkOptions(options);
+  const { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins } = checkOptions(options);
   const validator = new IgluValidator({ repositories: schemas, resolverConfig: options.resolverConfig });
-  const cache = new EventCache(maxEvents);
+  const cache = new EventCache(maxEvents, maxBytes);
+  const redact = options.keepSecretHeaders !== true;
 
-  const server = createServer((req, res) => {
+  // Node checks request and header timeouts on this interval: 1 s keeps them close to what they say.
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       const message = error instanceof Error ? error.message : String(error);
@@ -67,7 +83,9 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   server.headersTimeout = 10_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://collector.invalid');
+    const url = parseTarget(req.url);
+    const api = url.pathname.startsWith('/micro/') || url.pathname === '/health';
+    if (api) refuseForeignOrigin(req, allowOrigins);
     if (req.method === 'OPTIONS') return send(res, 204, null);
     switch (url.pathname) {
       case TP2_PATH: {
@@ -75,33 +93,34 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
         const contentType = req.headers['content-type'] ?? '';
         if (!/^application\/json\b/i.test(contentType)) throw new HttpError(415, `content type must be application/json, got ${contentType || 'none'}`);
         const body = await readBody(req, maxBodyBytes);
-        await collectBatch(body, requestInfo(req, url, body));
+        await collectBatch(body, requestInfo(req, url, body, redact));
         return send(res, 200, 'ok');
       }
       case '/i': {
         allow(req, 'GET');
         const payload = Object.fromEntries(url.searchParams);
-        const request = requestInfo(req, url, null);
-        record(await validator.settle(() => processPayload(payload, PAYLOAD_DATA_SCHEMA, request, validator)));
+        const request = requestInfo(req, url, null, redact);
+        record(await validator.settle(() => processPayload(payload, PAYLOAD_DATA_SCHEMA, request, validator)), request);
         res.writeHead(200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store', ...cors(req) });
         res.end(PIXEL);
         return;
       }
       case '/health':
         allow(req, 'GET');
-        return send(res, 200, 'ok');
+        return send(res, 200, { status: 'ok', ...cache.usage() });
       case '/micro/all':
         allow(req, 'GET', 'POST');
         return send(res, 200, cache.counts());
       case '/micro/good':
         allow(req, 'GET', 'POST');
-        return send(res, 200, cache.good(req.method === 'POST' ? goodFilters(await readJson(req)) : {}));
+        return sendJsonArray(res, cache.good(req.method === 'POST' ? goodFilters(await readJson(req)) : {}));
       case '/micro/bad':
         allow(req, 'GET', 'POST');
-        return send(res, 200, cache.bad(req.method === 'POST' ? limitOf(await readJson(req)) : undefined));
+        return sendJsonArray(res, cache.bad(req.method === 'POST' ? limitOf(await readJson(req)) : undefined));
       case '/micro/reset':
         allow(req, 'GET', 'POST');
         cache.reset();
+        validator.clearCaches();
         return send(res, 200, cache.counts());
       default:
         throw new HttpError(404, `unknown path ${url.pathname}; trackers send to ${TP2_PATH} or /i, tests read /micro/all, /micro/good, /micro/bad, /micro/reset`);
@@ -125,12 +144,24 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       return record({ bad: badRequest(request, validator.validateData(schema, data).errors, validator) });
     }
     // Schemas from HTTP registries are loaded first (settle); without registries this is synchronous work.
-    for (const payload of data) record(await validator.settle(() => processPayload(payload, schema, request, validator)));
+    for (let i = 0; i < data.length; i++) {
+      record(await validator.settle(() => processPayload(data[i], schema, request, validator)), request);
+      // A huge batch (a 1 MiB body of `{}` is 300k payloads) must not hold up other requests meanwhile.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
-  function record(result: ReturnType<typeof processPayload>): void {
-    if ('good' in result) cache.addGood(result.good);
-    else cache.addBad(result.bad);
+  /** Stores an event as the JSON it is answered with; one that cannot be written as JSON becomes a bad row. */
+  function record(result: ReturnType<typeof processPayload>, request?: RequestInfo): void {
+    if ('good' in result) {
+      const json = stringify(result.good);
+      if (typeof json === 'string') return cache.addGood(result.good, json);
+      if (request === undefined) return;
+      return record({ bad: badRequest(request, [issue('/body', 'depth', `the event cannot be stored: ${json.reason}`)], validator) });
+    }
+    const json = stringify(result.bad);
+    // A bad row holds strings only: it can always be written, unless it is past what a string may hold.
+    if (typeof json === 'string') cache.addBad(result.bad, json);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -146,6 +177,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     port: actualPort,
     counts: () => cache.counts(),
     dropped: () => cache.dropped(),
+    usage: () => cache.usage(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -203,13 +235,16 @@ function limitOf(body: unknown): number | undefined {
   return limit as number;
 }
 
-function requestInfo(req: IncomingMessage, url: URL, body: string | null): RequestInfo {
+function requestInfo(req: IncomingMessage, url: URL, body: string | null, redact: boolean): RequestInfo {
   const header = (name: string) => {
     const value = req.headers[name];
     return typeof value === 'string' ? value : null;
   };
   const headers: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    headers.push(`${name}: ${redact && SECRET_HEADERS.has(name.toLowerCase()) ? '<redacted>' : req.rawHeaders[i + 1]}`);
+  }
   return {
     timestamp: new Date(),
     ipAddress: req.socket.remoteAddress ?? 'unknown',
@@ -237,8 +272,41 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-/** Browser trackers send with credentials from any origin, as to a real collector. */
+/** A request target that is not a URL path is the client's error (400), not the server's. */
+function parseTarget(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://collector.invalid');
+  } catch {
+    throw new HttpError(400, `malformed request target ${JSON.stringify((target ?? '').slice(0, 100))}`);
+  }
+}
+
+/**
+ * The `/micro/*` API holds what trackers sent (headers, user ids): a page from another origin may not read
+ * or reset it. Requests without an `Origin` (tests, curl, servers) and from the collector's own origin
+ * pass; other origins only when listed in `allowOrigins`.
+ */
+function refuseForeignOrigin(req: IncomingMessage, allowOrigins: readonly string[]): void {
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  if (allowOrigins.includes(origin)) {
+    ALLOWED_API_ORIGIN.add(req);
+    return;
+  }
+  const own = req.headers.host !== undefined && (origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`);
+  if (!own) throw new HttpError(403, `origin ${origin} may not use the collector's API (allow it with --allow-origin)`);
+}
+
+/**
+ * CORS headers: the tracking endpoints answer browsers with credentials from any origin, as Snowplow's
+ * collector does; the API only names the origin it let through (no wildcard, no credentials for others).
+ */
 function cors(req: IncomingMessage): Record<string, string> {
+  const path = req.url ?? '';
+  if (path.startsWith('/micro/') || path.startsWith('/health')) {
+    if (!ALLOWED_API_ORIGIN.has(req)) return {};
+    return { 'Access-Control-Allow-Origin': req.headers.origin!, Vary: 'Origin', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS' };
+  }
   return {
     'Access-Control-Allow-Origin': req.headers.origin ?? '*',
     'Access-Control-Allow-Credentials': 'true',
@@ -261,5 +329,36 @@ function checkOptions(options: CollectorOptions) {
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1) fail('maxBodyBytes', 'a whole number of bytes >= 1', maxBodyBytes);
   const maxEvents = options.maxEvents ?? 100_000;
   if (!Number.isInteger(maxEvents) || maxEvents < 1) fail('maxEvents', 'a whole number >= 1', maxEvents);
-  return { port, host, schemas, maxBodyBytes, maxEvents };
+  const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) fail('maxBytes', 'a whole number of bytes >= 1', maxBytes);
+  const allowOrigins = options.allowOrigins ?? [];
+  if (!Array.isArray(allowOrigins) || !allowOrigins.every((o) => typeof o === 'string' && URL.canParse(o))) {
+    fail('allowOrigins', 'an array of origins such as http://localhost:3000', allowOrigins);
+  }
+  return { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins };
+}
+
+/** `JSON.stringify`, or why the value cannot be written (nested too deep, or larger than a string may be). */
+function stringify(value: unknown): string | { reason: string } {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    return { reason: error instanceof RangeError && /call stack/i.test(error.message) ? 'too deep' : `too large (${(error as Error).message})` };
+  }
+}
+
+/**
+ * A JSON array of stored JSON texts, written piece by piece and waiting on the socket when it is full,
+ * so the response needs no memory of its own whatever the store holds.
+ */
+async function sendJsonArray(res: ServerResponse, items: Iterable<string>): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/json', ...cors(res.req) });
+  let first = true;
+  for (const item of items) {
+    const ok = res.write(first ? `[${item}` : `,${item}`);
+    first = false;
+    if (!ok) await new Promise((resolve) => res.once('drain', resolve));
+    if (res.destroyed) return;
+  }
+  res.end(first ? '[]' : ']');
 }

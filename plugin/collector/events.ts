@@ -104,7 +104,7 @@ function toGoodEvent(rawEvent: RawEvent, request: RequestInfo): GoodEvent {
   const p = rawEvent.parameters;
   const contexts = [decoded(p, 'co'), decoded(p, 'cx')].find((c) => c !== undefined) as { data?: Array<{ schema?: string }> } | undefined;
   const unstruct = [decoded(p, 'ue_pr'), decoded(p, 'ue_px')].find((u) => u !== undefined) as { data?: { schema?: string } } | undefined;
-  const eventType = p.e === undefined ? null : (EVENT_TYPES[p.e] ?? p.e);
+  const eventType = p.e === undefined ? null : Object.hasOwn(EVENT_TYPES, p.e) ? EVENT_TYPES[p.e]! : p.e; // e=constructor is not a type
   const schema = eventType === 'unstruct' ? (unstruct?.data?.schema ?? null) : null;
   const vendorParts = schema?.slice(5).split('/') ?? [];
   return {

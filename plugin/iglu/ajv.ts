@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import AjvDraft04Module from 'ajv-draft-04';
 import ajvFormatsModule from 'ajv-formats';
 import type { DataValidationCxt } from 'ajv/dist/types/index.js';
+import { RE2JS } from 're2js';
 import { IGLU_META_SCHEMA_URI } from '../schema-uris.js';
 import { isDecimalMultiple, isIntegerText, numberTextAt } from './exact-json.js';
 import { PACKAGE_SCHEMAS } from './package-root.js';
@@ -32,6 +33,7 @@ export function createIgluAjv(): IgluAjv {
     strict: false, // Iglu schemas use keywords and unions that Ajv's strict mode rejects
     allowUnionTypes: true,
     logger: false,
+    code: { regExp: linearRegExp },
   });
   for (const keyword of ['self', '$supersededBy', 'examples']) ajv.addKeyword(keyword);
   const meta = JSON.parse(readFileSync(IGLU_META_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
@@ -43,6 +45,22 @@ export function createIgluAjv(): IgluAjv {
   ajv.addKeyword({ keyword: INTEGER_TEXT, type: 'number', schemaType: 'boolean', errors: true, validate: integerText });
   return ajv;
 }
+
+/**
+ * `pattern` and `patternProperties` run on RE2 (re2js, a pure-JavaScript port): matching takes linear
+ * time, so no schema can stall validation with a catastrophic pattern. RE2 refuses lookarounds and
+ * backreferences; a schema using them does not compile (no Iglu Central schema does).
+ */
+const linearRegExp = Object.assign(
+  (pattern: string) => {
+    try {
+      return RE2JS.compile(pattern);
+    } catch (error) {
+      throw new Error(`pattern ${JSON.stringify(pattern)} is refused by the linear-time engine (RE2: no lookaround, no backreference): ${(error as Error).message}`);
+    }
+  },
+  { code: 'RE2JS.compile' },
+);
 
 /** Marks a subschema whose `type` allows `integer`: the number's JSON text must have no fraction or exponent. */
 const INTEGER_TEXT = 'igluIntegerText';

@@ -65,6 +65,8 @@ export class IgluResolver {
   resolve(uri: string): Resolution {
     const cached = this.#fresh.get(uri) ?? this.#cache.get(uri);
     if (cached !== undefined) return cached;
+    // Not an Iglu URI (any length, from untrusted input): cheap to say again, so never kept.
+    if (parseIgluUri(uri) === null) return { ok: false, reason: `${preview(uri)} is not an Iglu URI (iglu:vendor/name/format/M-R-A)` };
     const found = this.#lookUpLocally(uri);
     if (found.ok || !found.pending) this.#cache.set(uri, found);
     else this.#pending.add(uri);
@@ -87,6 +89,13 @@ export class IgluResolver {
         this.#fresh.set(uri, found);
       }),
     );
+  }
+
+  /** Forgets every lookup (the collector's `/micro/reset`). */
+  clear(): void {
+    this.#cache.clear();
+    this.#fresh.clear();
+    this.#pending.clear();
   }
 
   /** Ends a validation's hold on what its fetches brought: from now on the cache's size and TTL decide. */
@@ -157,6 +166,11 @@ function parsed(uri: string, key: SchemaKey, where: string, text: string): Resol
   }
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return { ok: false, reason: `schema ${uri} at ${where} is not a JSON object` };
   return { ok: true, schema: { uri, key, file: where, schema: schema as Record<string, unknown> } };
+}
+
+function preview(uri: string): string {
+  const text = JSON.stringify(uri);
+  return text.length > 200 ? `${text.slice(0, 200)}…" (${uri.length} characters)` : text;
 }
 
 function causeOf(error: unknown): string {

@@ -8,6 +8,8 @@ export interface SchemaKey {
 
 const VENDOR = /^[a-zA-Z0-9-_.]+$/;
 const NAME_OR_FORMAT = /^[a-zA-Z0-9-_]+$/;
+/** Longer URIs are refused: no real schema's vendor and name come near it, and untrusted input may. */
+const MAX_URI_LENGTH = 1024;
 /** SchemaVer MODEL-REVISION-ADDITION: MODEL >= 1, no leading zeros. */
 const SCHEMAVER = /^([1-9][0-9]*)-(0|[1-9][0-9]*)-(0|[1-9][0-9]*)$/;
 
@@ -26,7 +28,7 @@ export function parseSchemaVer(version: string): [number, number, number] | null
  * vendor, so a URI can never point outside a repository.
  */
 export function parseIgluUri(uri: unknown): SchemaKey | null {
-  if (typeof uri !== 'string' || !uri.startsWith('iglu:')) return null;
+  if (typeof uri !== 'string' || !uri.startsWith('iglu:') || uri.length > MAX_URI_LENGTH) return null;
   const parts = uri.slice(5).split('/');
   if (parts.length !== 4) return null;
   const [vendor, name, format, version] = parts as [string, string, string, string];

@@ -96,6 +96,12 @@ export class IgluValidator {
     return result;
   }
 
+  /** Forgets every lookup and compiled schema (they are read and compiled again when needed). */
+  clearCaches(): void {
+    this.resolver.clear();
+    this.#compiled.clear();
+  }
+
   /** `validate`, with schemas from HTTP registries (see `settle`). */
   validateAsync(instance: unknown): Promise<ValidationReport> {
     return this.settle(() => this.validate(instance));

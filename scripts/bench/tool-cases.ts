@@ -156,6 +156,33 @@ export async function collectorThroughput(validatorLinesPerSecond: number): Prom
 }
 
 /**
+ * The collector's event store at its cap: storing 200k events while evicting the oldest (cap 10k) against
+ * storing them below the cap (O(1) eviction means the two take about as long).
+ */
+export async function collectorEviction(): Promise<BenchRow> {
+  const { EventCache } = await import('../../plugin/collector/event-cache.js');
+  const events = 200_000;
+  const json = JSON.stringify({ rawEvent: { parameters: { e: 'pv', url: 'https://example.com/'.padEnd(300, 'x') } } });
+  const event = { eventType: 'page_view', schema: null, contexts: [] } as never;
+  const times = await alternate(5, ['below', 'atCap'] as const, async (variant) => {
+    const cache = new EventCache(variant === 'below' ? events : 10_000, 1024 ** 3);
+    const start = performance.now();
+    for (let i = 0; i < events; i++) cache.addGood(event, json);
+    return performance.now() - start;
+  });
+  const r = ratios(times.atCap, times.below);
+  return {
+    case: 'collector eviction at the cap',
+    measuredAs: '200k events stored at the cap (10k kept, the oldest evicted) / below the cap',
+    result: ratio(median(r)),
+    spread: spread(r, ratio),
+    target: '<= 2.0',
+    met: median(r) <= 2 ? 'yes' : 'no',
+    data: { ratios: r, ms: times },
+  };
+}
+
+/**
  * 4 app processes on one redis-server, each 5000 requests (load + 2 tracks) for 1000 users, 8 at a time:
  * requests/s across the processes and load() latency, with Redis's default `appendfsync everysec` and with
  * `always`; the same processes on a memory store each are the baseline.
