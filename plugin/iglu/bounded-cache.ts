@@ -15,7 +15,7 @@ export class BoundedCache<K, V> {
   get(key: K): V | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expires <= this.now()) {
+    if (entry.expires !== Infinity && entry.expires <= this.now()) { // no clock read when nothing expires (the hot path)
       this.delete(key);
       return undefined;
     }
