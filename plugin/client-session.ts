@@ -3,7 +3,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { ClientSessionEntity } from './session/entity.js';
 import { EventSessionizer, type WriteMode } from './session/event-sessionizer.js';
 import { IndexReservations } from './session/index-reservations.js';
-import { resolveOptions, resolveTimeouts, type ClientSessionOptions, type ResolvedOptions, type SessionLogger, type SessionTimeouts } from './session/options.js';
+import { optionWarnings, resolveOptions, resolveTimeouts, type ClientSessionOptions, type ResolvedOptions, type SessionLogger, type SessionTimeouts } from './session/options.js';
 import { RequestScope } from './session/request-scope.js';
 import { SessionChecker } from './session/session-checker.js';
 import { safeCall, SessionLifecycle } from './session/session-lifecycle.js';
@@ -70,6 +70,7 @@ const MAX_DATE_MS = 8.64e15;
 export async function createClientSession(options: ClientSessionOptions = {}): Promise<ClientSession> {
   const config = resolveOptions(options);
   const logger: SessionLogger = options.logger ?? LOG;
+  for (const warning of optionWarnings(options)) logger.warn(warning);
   const store: SessionStore = options.store ?? new LowdbSessionStore({ file: DEFAULT_STORE_FILE });
   const slots = new SessionSlots(uuidv4, config.anonymous);
   const reservations = new IndexReservations(store, logger);

@@ -1,4 +1,5 @@
 import type { SessionStore } from '../stores/session-store.js';
+import { closestOption, OPTION_NAMES } from './option-names.js';
 import { STORAGE_MECHANISMS } from '../stores/session-store.js';
 import type { ClientSessionEntity } from './entity.js';
 import type { SessionEndReason, SessionPolicy } from './state.js';
@@ -97,11 +98,42 @@ export const CLOCK_TOLERANCE_MS = 1_000;
 
 const PREFIX = 'snowplow-client-session: createClientSession option';
 
+// OPTION_NAMES lists exactly the interface's options: the compiler refuses this line otherwise.
+const OPTION_NAMES_MATCH: [Exclude<keyof ClientSessionOptions, (typeof OPTION_NAMES)[number]>, Exclude<(typeof OPTION_NAMES)[number], keyof ClientSessionOptions>] extends [never, never] ? true : never = true;
+void OPTION_NAMES_MATCH;
+
+/** A value's kind as a person names it: `null` and `array` are not `object`. */
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'array' : typeof value;
+}
+
+/** An option name that is not one: a typo gets a "did you mean". */
+function checkNames(options: object): void {
+  for (const name of Object.keys(options)) {
+    if ((OPTION_NAMES as readonly string[]).includes(name)) continue;
+    const near = closestOption(name);
+    throw new TypeError(`${PREFIX} \`${name}\` is not an option${near === undefined ? '' : `; did you mean \`${near}\`?`} (options: ${OPTION_NAMES.join(', ')})`);
+  }
+}
+
+/** Timeouts are seconds; one of a day or more was most likely given in milliseconds. */
+const LOOKS_LIKE_MILLISECONDS = 86_400;
+
+/** Warnings about options that are allowed but most likely mistaken (each said once, at creation). */
+export function optionWarnings(options: ClientSessionOptions): string[] {
+  const names = ['foregroundTimeout', 'backgroundTimeout', 'maxSessionLength', 'checkInterval', 'writeInterval'] as const;
+  return names
+    .filter((name) => typeof options[name] === 'number' && options[name] >= LOOKS_LIKE_MILLISECONDS)
+    .map((name) => `snowplow-client-session: createClientSession option \`${name}\` is ${options[name]} seconds (${((options[name] as number) / 86_400).toFixed(1)} days): timeouts are in seconds, not milliseconds`);
+}
+
 /** Checks every option and turns seconds into the state machine's milliseconds. Throws on bad input. */
 export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`snowplow-client-session: createClientSession expects an options object, got ${typeof options}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`snowplow-client-session: createClientSession expects an options object, got ${typeName(options)}`);
   }
+  checkNames(options);
   const { foregroundTimeout, backgroundTimeout, maxSessionLength } = resolveTimeouts(options, { foregroundTimeout: DEFAULTS.foregroundTimeout, backgroundTimeout: DEFAULTS.backgroundTimeout, maxSessionLength: 0 });
   const checkInterval = seconds(options, 'checkInterval', DEFAULTS.checkInterval, 0);
   const writeInterval = seconds(options, 'writeInterval', DEFAULTS.writeInterval, 0);
@@ -112,12 +144,12 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
   }
   for (const name of ['now', 'sessionKey', 'onSessionStart', 'onSessionEnd', 'onSessionUpdate', 'onError', 'onForeground', 'onBackground'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new TypeError(`${PREFIX} \`${name}\` must be a function, got ${typeof options[name]}`);
+      throw new TypeError(`${PREFIX} \`${name}\` must be a function, got ${typeName(options[name])}`);
     }
   }
   for (const name of ['newSessionOnUserChange', 'sessionEvents', 'atomicSessionFields', 'requireStore', 'anonymous', 'continueSessionOnRestart'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') {
-      throw new TypeError(`${PREFIX} \`${name}\` must be true or false, got ${typeof options[name]}`);
+      throw new TypeError(`${PREFIX} \`${name}\` must be true or false, got ${typeName(options[name])}`);
     }
   }
   checkStore(options.store);
@@ -166,7 +198,7 @@ type SecondsOption = 'foregroundTimeout' | 'backgroundTimeout' | 'checkInterval'
 function seconds(options: Partial<Record<SecondsOption, unknown>>, name: SecondsOption, fallback: number, min: number, prefix = PREFIX): number {
   const value: unknown = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`${prefix} \`${name}\` must be a number of seconds, got ${value === null ? 'null' : typeof value}`);
+  if (typeof value !== 'number') throw new TypeError(`${prefix} \`${name}\` must be a number of seconds, got ${typeName(value)}`);
   if (!Number.isFinite(value) || value < min) {
     throw new RangeError(`${prefix} \`${name}\` must be a finite number of seconds >= ${min}, got ${value}`);
   }
