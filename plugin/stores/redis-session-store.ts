@@ -309,9 +309,17 @@ export class RedisSessionStore implements SessionStore {
   }
 }
 
-/** node-redis, loaded when a store first opens its own client (it is CommonJS, so a synchronous require works). */
+/**
+ * node-redis, loaded when a store first opens its own client (it is CommonJS, so a synchronous require
+ * works). It is an optional peer dependency: apps that never use Redis never install it.
+ */
 function redisModule(): typeof import('redis') {
-  return createRequire(import.meta.url)('redis') as typeof import('redis');
+  try {
+    return createRequire(import.meta.url)('redis') as typeof import('redis');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error('snowplow-client-session: RedisSessionStore needs the `redis` package (an optional peer dependency): npm install redis@6', { cause: error });
+  }
 }
 
 function checkMechanism(mechanism: StorageMechanism): StorageMechanism {
