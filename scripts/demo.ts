@@ -5,7 +5,7 @@
  * `--collector <url>`). An injected clock makes a foreground gap, a background timeout and an app restart
  * happen in a second. Exits 1 if any event is bad or missing.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStructEvent, newTracker, type Tracker } from '@snowplow/node-tracker';
@@ -46,9 +46,16 @@ async function main(): Promise<number> {
 }
 
 async function runJourney(endpoint: string, where: string): Promise<number> {
-  const before = await microAll(endpoint);
   const dir = await mkdtemp(join(tmpdir(), 'snowplow-client-session-demo-'));
-  const file = join(dir, 'client_session.json');
+  try {
+    return await journey(endpoint, where, join(dir, 'client_session.json'));
+  } finally {
+    await rm(dir, { recursive: true, force: true }); // the session file lives only as long as the demo
+  }
+}
+
+async function journey(endpoint: string, where: string, file: string): Promise<number> {
+  const before = await microAll(endpoint);
   let time = Date.UTC(2026, 0, 1, 9);
   const clock = { now: () => time, advance: (ms: number) => void (time += ms) };
   const steps = new Map<string, Step>(); // by event id
@@ -94,7 +101,6 @@ async function runJourney(endpoint: string, where: string): Promise<number> {
   const badCount = after.bad - before.bad;
   const missing = steps.size - good.length;
   console.log(`\n${steps.size} events sent to the ${where}: ${goodCount} good, ${badCount} bad${missing > 0 ? `, ${missing} not found in /micro/good` : ''}.`);
-  console.log(`Session file: ${file}`);
   return badCount === 0 && missing === 0 ? EXIT.ok : EXIT.invalid;
 }
 
