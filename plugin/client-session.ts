@@ -130,7 +130,7 @@ class SessionController implements ClientSession {
             logger,
             clock,
             injectedClock: config.injectedClock,
-            apply: (key, outcome) => this.#applyLease(key, outcome, lifecycle),
+            apply: (key, outcome) => this.#applyLease(key, outcome),
           });
     const { policy, atomicSessionFields, retention } = config;
     this.#sessionizer = new EventSessionizer({
@@ -315,7 +315,8 @@ class SessionController implements ClientSession {
   }
 
   /** A lease from the shared store becomes the key's session; the rotation it made is reported here only. */
-  #applyLease(key: string | undefined, outcome: LeaseOutcome, lifecycle: SessionLifecycle): void {
+  #applyLease(key: string | undefined, outcome: LeaseOutcome): void {
+    const lifecycle = this.#lifecycle;
     const slot = this.#slots.ensure(key);
     if (outcome.ended !== null) lifecycle.ended(slot, endSession(outcome.ended.session), outcome.ended.reason);
     if (outcome.anonymous !== undefined) slot.anonymous = outcome.anonymous; // every process masks the key alike

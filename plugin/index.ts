@@ -1,6 +1,6 @@
 export { createClientSession, type ClientSession } from './client-session.js';
-export type { ClientSessionOptions, SessionInfo, SessionLogger } from './session/options.js';
-export type { ClientSessionEntity } from './session/entity.js';
+export type { ClientSessionOptions, SessionInfo, SessionLogger, SessionTimeouts, TransitionInfo } from './session/options.js';
+export { ANONYMOUS_USER_ID, type ClientSessionEntity } from './session/entity.js';
 export type { SessionState, SessionEndReason } from './session/state.js';
 export { MAX_INDEX } from './session/state.js';
 export { STORAGE_MECHANISMS, type ExtendRequest, type LeaseRequest, type MaybePromise, type SessionLease, type SessionStore, type StorageMechanism } from './stores/session-store.js';
