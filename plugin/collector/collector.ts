@@ -84,8 +84,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = parseTarget(req.url);
-    const api = url.pathname.startsWith('/micro/') || url.pathname === '/health';
-    if (api) refuseForeignOrigin(req, allowOrigins);
+    if (isApiPath(url.pathname)) refuseForeignOrigin(req, allowOrigins);
     if (req.method === 'OPTIONS') return send(res, 204, null);
     switch (url.pathname) {
       case TP2_PATH: {
@@ -272,6 +271,11 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+/** The paths that read or change what the collector holds (`/micro/*`, `/health`), as opposed to the tracking endpoints. */
+function isApiPath(pathname: string): boolean {
+  return pathname.startsWith('/micro/') || pathname === '/health';
+}
+
 /** A request target that is not a URL path is the client's error (400), not the server's. */
 function parseTarget(target: string | undefined): URL {
   try {
@@ -302,8 +306,8 @@ function refuseForeignOrigin(req: IncomingMessage, allowOrigins: readonly string
  * collector does; the API only names the origin it let through (no wildcard, no credentials for others).
  */
 function cors(req: IncomingMessage): Record<string, string> {
-  const path = req.url ?? '';
-  if (path.startsWith('/micro/') || path.startsWith('/health')) {
+  // The raw path, not a parsed URL: this also answers the 400 for a target that does not parse.
+  if (isApiPath((req.url ?? '').split('?', 1)[0]!)) {
     if (!ALLOWED_API_ORIGIN.has(req)) return {};
     return { 'Access-Control-Allow-Origin': req.headers.origin!, Vary: 'Origin', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS' };
   }
