@@ -1,3 +1,4 @@
+import { logFailure } from './util/describe-error.js';
 import { LOG, type CorePlugin, type CorePluginConfiguration } from '@snowplow/tracker-core';
 import { v4 as uuidv4 } from 'uuid';
 import type { ClientSessionEntity } from './session/entity.js';
@@ -112,7 +113,7 @@ class SessionController implements ClientSession {
     this.#writer = new SessionWriter(
       store,
       (error) => {
-        logger.error('snowplow-client-session: cannot write the session store; tracking goes on from memory and the write is retried', error);
+        logFailure(logger, 'snowplow-client-session: cannot write the session store; tracking goes on from memory and the write is retried', error);
         safeCall(logger, 'onError', options.onError, error);
       },
       () => logger.warn('snowplow-client-session: the session store is writable again'),

@@ -9,3 +9,4 @@ export { MemorySessionStore } from './stores/memory-session-store.js';
 export { LowdbSessionStore, DEFAULT_STORE_FILE, type LowdbSessionStoreOptions } from './stores/lowdb-session-store.js';
 export * from './schema-uris.js';
 export { SessionStoreLockedError } from './stores/file-lock.js';
+export { SessionStoreForeignFileError } from './stores/session-document.js';

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { machine, type BenchRow } from './bench/harness.js';
-import { persistenceCost, pluginOverhead, startUp, usersAtScale } from './bench/plugin-cases.js';
+import { largeStore, persistenceCost, pluginOverhead, usersAtScale } from './bench/plugin-cases.js';
 import { collectorEviction, collectorThroughput, sharedStore, validatorThroughput } from './bench/tool-cases.js';
 
 async function main(): Promise<void> {
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   await step('plugin overhead', pluginOverhead);
   await step('users at scale', usersAtScale);
   await step('persistence cost', persistenceCost);
-  await step('start-up', startUp);
+  await step('large stores', largeStore);
   let validatorRate = 0;
   await step('validator', async () => {
     const { rows: validatorRows, linesPerSecond } = await validatorThroughput();

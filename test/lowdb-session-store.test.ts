@@ -79,7 +79,7 @@ describe('LowdbSessionStore', () => {
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       expect((await stat(join(dir, 'private'))).mode & 0o777).toBe(0o700);
       await run.stop();
-      expect(await readdir(join(dir, 'private'))).toEqual(['client_session.json']); // no temp files left
+      expect((await readdir(join(dir, 'private'))).sort()).toEqual(['client_session.json', 'client_session.json.lock']); // no temp files left
     }));
 
   it('reaches the file soon after tracking, without flush()', () =>

@@ -40,7 +40,8 @@ async function startOn(content: string | Buffer, now = Date.UTC(2026, 0, 1, 12, 
     const files = await readdir(dir);
     const aside = files.filter((f) => f.startsWith('client_session.json.corrupt-'));
     const kept = aside.length === 1 ? await readFile(join(dir, aside[0]!)) : null;
-    return { entity, warnings: logger.warnings, aside, kept, file, saved: JSON.parse(await readFile(file, 'utf8')) };
+    const copies = await Promise.all(files.filter((f) => f.startsWith('client_session.json.bad-')).map((f) => readFile(join(dir, f), 'utf8')));
+    return { entity, warnings: logger.warnings, aside, kept, copies, file, saved: JSON.parse(await readFile(file, 'utf8')) };
   });
 }
 
@@ -49,9 +50,6 @@ describe('a corrupt session file', () => {
     // [case, content, userId legible, sessionIndex of the next session (4 when the old identity is legible)]
     ['truncated JSON, mid-sessionId', JSON.stringify({ version: 1, session: record() }).slice(0, 90), true, 1],
     ['truncated JSON, after sessionIndex', cutBefore(JSON.stringify({ version: 1, session: record() }), '"eventIndex"'), true, 4],
-    ['random bytes', Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x22, 0x9f, 0x10]), false, 1],
-    ['an empty file', '', false, 1],
-    ['an array', '[1,2,3]', false, 1],
     ['a wrong type for sessions', JSON.stringify({ version: 1, session: record(), sessions: 'nope' }), true, 4],
   ])('%s: moved aside, a warning names the file, the userId kept when readable', async (_name, content, userKept, sessionIndex) => {
     const result = await startOn(content);
@@ -63,6 +61,14 @@ describe('a corrupt session file', () => {
     expect(result.entity.userId === USER).toBe(userKept);
   });
 
+  it('an empty file is a new store: nothing to move aside', async () => {
+    const result = await startOn('');
+    expect(result.aside).toHaveLength(0);
+    expect(result.warnings).toEqual([]);
+    expect(result.entity).toMatchObject({ sessionIndex: 1, eventIndex: 1 });
+    expect(result.saved.session.userId).toBe(result.entity.userId);
+  });
+
   it.each([
     ['a wrong type for sessionIndex', record({ sessionIndex: '3' as never }), 1],
     ['an out-of-range eventIndex', record({ eventIndex: MAX_INDEX + 1 }), 4],
@@ -71,7 +77,8 @@ describe('a corrupt session file', () => {
     const result = await startOn(JSON.stringify({ version: 1, session: bad, sessions: {} }));
     expect(result.entity).toMatchObject({ userId: USER, sessionIndex, eventIndex: 1 });
     expect(result.aside).toHaveLength(0); // the file itself was fine
-    expect(result.warnings.join('\n')).toMatch(/ignoring the stored session: .*; a new session replaces it \(keeping userId 11111111-2222-4333-8444-555555555555\)/);
+    expect(result.warnings.join('\n')).toMatch(/ignoring the stored session: .*; a new session replaces it \(keeping userId 11111111-2222-4333-8444-555555555555\); a copy of the store as it was is at .*client_session\.json\.bad-\d+$/);
+    expect(result.copies).toEqual([JSON.stringify({ version: 1, session: bad, sessions: {} })]);
   });
 
   it('never lets __proto__ or constructor keys pollute prototypes', async () => {
@@ -139,15 +146,21 @@ describe('a failing lowdb store', () => {
       await session.close();
     }));
 
-  it('creates its lock and journal owner-only, and leaves neither after close()', () =>
+  it('creates its lock and journal owner-only, and leaves only a released lock after close()', () =>
     withTempDir(async (dir) => {
       const file = join(dir, 'client_session.json');
       const session = await createClientSession({ store: new LowdbSessionStore({ file }), checkInterval: 0 });
       const { tracker } = capturingTracker(session);
       tracker.track(buildStructEvent({ category: 'c', action: 'a' }));
-      for (const extra of ['.lock', '.reserve']) expect((await stat(`${file}${extra}`)).mode & 0o777).toBe(0o600);
+      expect((await stat(`${file}.reserve`)).mode & 0o777).toBe(0o600);
+      expect((await stat(`${file}.lock`)).mode & 0o777).toBe(0o700);
+      const [generation] = await readdir(`${file}.lock`);
+      expect((await stat(join(`${file}.lock`, generation!))).mode & 0o777).toBe(0o600);
       await session.close();
-      expect(await readdir(dir)).toEqual(['client_session.json']);
+      expect((await readdir(dir)).sort()).toEqual(['client_session.json', 'client_session.json.lock']);
+      const released = await readdir(`${file}.lock`);
+      expect(released).toHaveLength(1);
+      expect(JSON.parse(await readFile(join(`${file}.lock`, released[0]!), 'utf8'))).toMatchObject({ released: true, pid: process.pid });
       const saved = JSON.parse(await readFile(file, 'utf8'));
       expect(saved.session.eventIndex).toBe(1); // exact after a clean close: no gap on restart
     }));

@@ -1,3 +1,4 @@
+import { logFailure } from '../util/describe-error.js';
 import type { SessionLogger } from './options.js';
 import { MAX_INDEX, type SessionState } from './state.js';
 import type { SessionStore } from '../stores/session-store.js';
@@ -18,6 +19,8 @@ interface Reservation {
  */
 export class IndexReservations {
   readonly #byKey = new Map<string | undefined, Reservation>();
+  /** True while appends fail: the failure is logged once per streak. */
+  #failing = false;
 
   constructor(
     private readonly store: SessionStore,
@@ -43,8 +46,11 @@ export class IndexReservations {
       this.store.reserveEventIndex(session.sessionId, upTo, key);
       reservation.upTo = upTo;
       reservation.block = Math.min(reservation.block * 2, MAX_BLOCK);
+      if (this.#failing) this.logger.warn('snowplow-client-session: event indexes are reserved in the store again');
+      this.#failing = false;
     } catch (error) {
-      this.logger.error('snowplow-client-session: cannot reserve event indexes in the store; a crash now could repeat an eventIndex', error);
+      if (!this.#failing) logFailure(this.logger, 'snowplow-client-session: cannot reserve event indexes in the store (logged once until it works again); a crash now could repeat an eventIndex', error);
+      this.#failing = true;
     }
   }
 

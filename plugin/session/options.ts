@@ -22,6 +22,8 @@ export interface SessionTimeouts {
 export interface SessionLogger {
   warn(message: string, ...details: unknown[]): void;
   error(message: string, ...details: unknown[]): void;
+  /** Optional: stacks of store failures go here (their one-line cause goes to `error`). */
+  debug?(message: string, ...details: unknown[]): void;
 }
 
 export interface ClientSessionOptions {

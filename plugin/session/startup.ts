@@ -1,5 +1,7 @@
 import { SessionStoreLockedError } from '../stores/file-lock.js';
+import { SessionStoreForeignFileError } from '../stores/session-document.js';
 import type { SessionStore } from '../stores/session-store.js';
+import { describeError } from '../util/describe-error.js';
 import { withTimeout } from '../util/with-timeout.js';
 import type { ResolvedOptions, SessionLogger } from './options.js';
 import type { SessionState } from './state.js';
@@ -39,14 +41,15 @@ async function readDefaultSession(store: SessionStore, logger: SessionLogger): P
   try {
     raw = await store.getSession();
   } catch (error) {
-    if (error instanceof SessionStoreLockedError) throw error; // another process has the file: the app must decide
-    logger.error('snowplow-client-session: cannot read the session store; starting a new session', error);
+    // Another process has the file, or the file is not a session file: the app must decide.
+    if (error instanceof SessionStoreLockedError || error instanceof SessionStoreForeignFileError) throw error;
+    logger.error(`snowplow-client-session: cannot read the session store; starting a new session: ${describeError(error)}`);
     return readStoredSession(null);
   }
   const stored = readStoredSession(raw);
   if (stored.problem !== null) {
     const kept = stored.userId === null ? '' : ` (keeping userId ${stored.userId})`;
-    logger.warn(`snowplow-client-session: ignoring the stored session: ${stored.problem}; a new session replaces it${kept}`);
+    logger.warn(`snowplow-client-session: ignoring the stored session: ${stored.problem}; a new session replaces it${kept}${await copyNote(store)}`);
   }
   return stored;
 }
@@ -61,7 +64,7 @@ async function readKeyedSessions(store: SessionStore, logger: SessionLogger, key
   try {
     entries = await store.getSessions();
   } catch (error) {
-    logger.error('snowplow-client-session: cannot read the keyed sessions; they start afresh', error);
+    logger.error(`snowplow-client-session: cannot read the keyed sessions; they start afresh: ${describeError(error)}`);
     return [];
   }
   const loaded: Array<[string, StoredSession]> = [];
@@ -71,6 +74,12 @@ async function readKeyedSessions(store: SessionStore, logger: SessionLogger, key
     if (stored.problem !== null) skipped++;
     if (stored.userId !== null) loaded.push([key, stored]);
   }
-  if (skipped > 0) logger.warn(`snowplow-client-session: ignored ${skipped} unusable keyed session record(s); new sessions replace them`);
+  if (skipped > 0) logger.warn(`snowplow-client-session: ignored ${skipped} unusable keyed session record(s); new sessions replace them${await copyNote(store)}`);
   return loaded;
+}
+
+/** Where the store kept a copy of what it held before unusable records are replaced. */
+async function copyNote(store: SessionStore): Promise<string> {
+  const copy = await Promise.resolve(store.keepCopy?.()).catch(() => null);
+  return copy === null || copy === undefined ? '' : `; a copy of the store as it was is at ${copy}`;
 }

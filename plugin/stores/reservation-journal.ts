@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 
 /** `upTo` is the highest `eventIndex` a process may have emitted for `sessionId` (key `''` = default session). */
 export interface Reservation {
@@ -17,20 +17,23 @@ const COMPACT_BYTES = 1024 * 1024;
  */
 export class ReservationJournal {
   readonly path: string;
-  readonly #compacting: string;
+  readonly compactingPath: string;
 
   constructor(file: string) {
     this.path = `${file}.reserve`;
-    this.#compacting = `${file}.reserve.compacting`;
+    this.compactingPath = `${file}.reserve.compacting`;
   }
 
-  /** Every reservation on disk (the journal and one being compacted), highest per key; torn lines are skipped. */
-  read(): Map<string, Reservation> {
-    const found = new Map<string, Reservation>();
-    for (const path of [this.#compacting, this.path]) {
+  /**
+   * Every reservation on disk (the journal and one being compacted): the highest per key and session,
+   * so a session that was followed by another keeps its own. Torn lines are skipped.
+   */
+  read(): Array<{ key: string } & Reservation> {
+    const found = new Map<string, { key: string } & Reservation>();
+    for (const path of [this.compactingPath, this.path]) {
       let text: string;
       try {
-        text = readFileSync(path, 'utf8');
+        text = readNoFollow(path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw error;
@@ -38,23 +41,27 @@ export class ReservationJournal {
       for (const line of text.split('\n')) {
         const entry = parseLine(line);
         if (entry === null) continue;
-        const previous = found.get(entry.key);
-        if (previous === undefined || previous.sessionId !== entry.sessionId || previous.upTo < entry.upTo) {
-          found.set(entry.key, { sessionId: entry.sessionId, upTo: entry.upTo });
-        }
+        const id = `${entry.key}\u0000${entry.sessionId}`;
+        if ((found.get(id)?.upTo ?? -1) < entry.upTo) found.set(id, entry);
       }
     }
-    return found;
+    return [...found.values()];
   }
 
+  /** One synchronous append, never through a symbolic link planted at the journal's path. */
   append(key: string, reservation: Reservation): void {
-    appendFileSync(this.path, `${JSON.stringify({ k: key, s: reservation.sessionId, u: reservation.upTo })}\n`, { mode: 0o600 });
+    const fd = openSync(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, `${JSON.stringify({ k: key, s: reservation.sessionId, u: reservation.upTo })}\n`);
+    } finally {
+      closeSync(fd);
+    }
   }
 
-  /** True when the journal should be folded into the session file. */
-  isLarge(): boolean {
+  /** True when the journal should be folded into the session file: past 1 MiB, or `floor` bytes if larger. */
+  isLarge(floor = 0): boolean {
     try {
-      return statSync(this.path).size > COMPACT_BYTES;
+      return statSync(this.path).size > Math.max(COMPACT_BYTES, floor);
     } catch {
       return false;
     }
@@ -64,18 +71,19 @@ export class ReservationJournal {
    * Starts a compaction: the current journal is set aside, new appends go to a fresh one. Call `finish()`
    * once a session-file write that holds every reservation has landed.
    */
-  beginCompaction(): { finish(): void } {
+  beginCompaction(): { finish(): void } | null {
+    if (statSync(this.compactingPath, { throwIfNoEntry: false }) !== undefined) return null; // one compaction at a time
     try {
-      renameSync(this.path, this.#compacting);
+      renameSync(this.path, this.compactingPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    return { finish: () => rmSync(this.#compacting, { force: true }) };
+    return { finish: () => rmSync(this.compactingPath, { force: true }) };
   }
 
   /** Removes the journal: only once the session file holds exact indexes (a clean close). */
   clear(): void {
-    rmSync(this.#compacting, { force: true });
+    rmSync(this.compactingPath, { force: true });
     rmSync(this.path, { force: true });
   }
 }
@@ -91,4 +99,14 @@ function parseLine(line: string): ({ key: string } & Reservation) | null {
     // a line torn by a full disk: skip it
   }
   return null;
+}
+
+/** The file's text, never through a symbolic link planted at its path. */
+function readNoFollow(path: string): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -97,6 +97,11 @@ export interface SessionStore {
    * answers `null` (the next `lease()` decides what comes next). Never creates or rotates a record.
    */
   extendLease?(key: string | undefined, request: ExtendRequest): Promise<{ from: number; to: number } | null>;
+  /**
+   * Keeps a copy of what the store holds now, before the plugin replaces unusable records it found there;
+   * resolves with where the copy is (or null). Optional.
+   */
+  keepCopy?(): Promise<string | null>;
   /** Releases files, locks or connections. Called by `ClientSession.close()` after the last write. */
   close?(): MaybePromise<void>;
 }

@@ -3,9 +3,16 @@ import { fileURLToPath } from 'node:url';
 
 export const APP_PROCESS = fileURLToPath(new URL('../fixtures/app-process.mjs', import.meta.url));
 
-/** Starts the app process fixture; resolves with it once it printed its first line. */
-export async function startApp(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; firstLine: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [APP_PROCESS, ...args], { stdio: 'pipe' });
+/**
+ * Starts the app process fixture; resolves with it once it printed its first line. `prefix` runs it
+ * through another command (e.g. `unshare --pid --fork`).
+ */
+export async function startApp(
+  args: string[],
+  options: { prefix?: string[]; env?: Record<string, string> } = {},
+): Promise<{ child: ChildProcessWithoutNullStreams; firstLine: string; exited: Promise<number | null> }> {
+  const [command, ...rest] = [...(options.prefix ?? []), process.execPath, APP_PROCESS, ...args];
+  const child = spawn(command!, rest, { stdio: 'pipe', env: { ...process.env, ...options.env } });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
