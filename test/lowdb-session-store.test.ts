@@ -111,7 +111,9 @@ describe('LowdbSessionStore', () => {
       await Promise.all(writes);
       await store.close();
       expect(JSON.parse(await readFile(file, 'utf8')).session.eventIndex).toBe(20);
-      expect((await new LowdbSessionStore({ file }).getSession())?.eventIndex).toBe(20);
+      const reopened = new LowdbSessionStore({ file });
+      expect((await reopened.getSession())?.eventIndex).toBe(20);
+      await reopened.close();
     }));
 
   it('refuses an empty file option with an error naming the option', () => {

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { buildStructEvent } from '@snowplow/tracker-core';
 import { createClientSession, LowdbSessionStore, SessionStoreForeignFileError, SessionStoreLockedError } from '../plugin/index.js';
 import { ownIdentity } from '../plugin/stores/process-identity.js';
@@ -115,6 +115,28 @@ describe('the lock survives PID reuse and containers', () => {
       }),
     2 * START_MS + RACES * 1000,
   );
+});
+
+describe('a lock taken away', () => {
+  it('is noticed by the next heartbeat, logged once, and the store stops writing', () =>
+    withTempDir(async (dir) => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }); // the heartbeat's interval; file I/O is real
+      try {
+        const file = join(dir, 'client_session.json');
+        const logger = recordingLogger();
+        const session = await createClientSession({ store: new LowdbSessionStore({ file, logger, lockStale: 3000 }), logger, checkInterval: 0 });
+        const { tracker } = capturingTracker(session);
+        await writeFile(join(`${file}.lock`, '000000000099'), JSON.stringify({ ...ownIdentity(), pid: 1, startTime: null, since: 'now' }));
+        jest.advanceTimersByTime(1000); // one heartbeat (lockStale / 3)
+        jest.advanceTimersByTime(1000);
+        expect(logger.warnings).toEqual([expect.stringMatching(/^snowplow-client-session: lost the lock .*client_session\.json\.lock on .*: generation 000000000099 was created above this process's \d{12}; the file is no longer written by this process$/)]);
+        tracker.track(buildStructEvent({ category: 'c', action: 'a' }));
+        await expect(session.flush()).rejects.toThrow('lost the lock');
+        session.close().catch(() => undefined);
+      } finally {
+        jest.useRealTimers();
+      }
+    }));
 });
 
 describe('never overwrites what is not a session document', () => {

@@ -145,7 +145,8 @@ export class FileLock {
       if ((error as NodeJS.ErrnoException).code !== undefined && (error as NodeJS.ErrnoException).code !== 'ENOENT') return; // a read-only moment: beat again later
       clearInterval(this.#heartbeat);
       this.#lost = new Error(`snowplow-client-session: lost the lock ${this.lockDir} on ${this.#file}: ${(error as Error).message}; the file is no longer written by this process`);
-      this.#onLost(this.#lost);
+      // The whole folder gone (removed with the store's files): the next write fails and is reported then.
+      if (statSync(this.lockDir, { throwIfNoEntry: false }) !== undefined) this.#onLost(this.#lost);
     }
   }
 
