@@ -42,6 +42,15 @@ async function startSession(file: string, logger = recordingLogger()) {
   return { session, tracker, payloads, track, logger };
 }
 
+/** A first run on the file: one event, then a clean close. Returns its entity. */
+async function trackOnce(file: string) {
+  const run = await startSession(file);
+  run.track();
+  await run.tracker.flush();
+  await run.session.close();
+  return sessionOf(run.payloads[0]!);
+}
+
 describe('the lock survives PID reuse and containers', () => {
   it(
     'a SIGKILLed PID 1 in a PID namespace (unshare) restarts over its own lock and continues its session',
@@ -165,11 +174,7 @@ describe('recovers from failures at start-up', () => {
   it('a read-only folder at start: the stored session continues; once writable, the next write succeeds and flush() resolves', () =>
     withTmpfs(1024, async (dir, setReadOnly) => {
       const file = join(dir, 'client_session.json');
-      const before = await startSession(file);
-      before.track();
-      await before.tracker.flush();
-      await before.session.close();
-      const stored = sessionOf(before.payloads[0]!);
+      const stored = await trackOnce(file);
 
       setReadOnly(true);
       const run = await startSession(file);
@@ -195,11 +200,7 @@ describe('recovers from failures at start-up', () => {
   it('a full disk at start: the stored session continues; once space is freed, flush() resolves and the file is written', () =>
     withTmpfs(256, async (dir) => {
       const file = join(dir, 'client_session.json');
-      const before = await startSession(file);
-      before.track();
-      await before.tracker.flush();
-      await before.session.close();
-      const stored = sessionOf(before.payloads[0]!);
+      const stored = await trackOnce(file);
 
       const filler = join(dir, 'filler');
       await writeFile(filler, Buffer.alloc(1024 * 1024)).catch(() => undefined); // ENOSPC once the disk is full
@@ -287,11 +288,7 @@ describe('a corrupt document moved aside', () => {
   it('is replaced by a document holding the salvaged identity, so a second crash keeps the userId too', () =>
     withTempDir(async (dir) => {
       const file = join(dir, 'client_session.json');
-      const first = await startSession(file);
-      first.track();
-      await first.tracker.flush();
-      await first.session.close();
-      const { userId } = sessionOf(first.payloads[0]!);
+      const { userId } = await trackOnce(file);
       const text = await readFile(file, 'utf8');
       await writeFile(file, text.slice(0, text.indexOf('"eventIndex"'))); // cut short: no complete header
       const second = await startSession(file);
