@@ -257,8 +257,7 @@ export class LowdbSessionStore implements SessionStore {
   /** False when the folder cannot be written now (read-only, full): the store is read, and locked at its first write. */
   async #tryLock(files: StoreFiles): Promise<boolean> {
     try {
-      await mkdir(dirname(files.path), { recursive: true, mode: 0o700 });
-      await files.lock.acquire();
+      await takeLock(files);
       return true;
     } catch (error) {
       if (error instanceof SessionStoreLockedError || !isUnwritable(error)) throw error;
@@ -343,10 +342,7 @@ export class LowdbSessionStore implements SessionStore {
   async #persist(): Promise<void> {
     const files = this.#files;
     if (files === undefined) throw new Error(`snowplow-client-session: the session file ${this.file} is not loaded`);
-    if (!files.lock.held) {
-      await mkdir(dirname(files.path), { recursive: true, mode: 0o700 });
-      await files.lock.acquire(); // the folder was read-only or full at start-up
-    }
+    if (!files.lock.held) await takeLock(files); // the folder was read-only or full at start-up
     files.lock.assertHeld();
     const small = files.document.bytes < WHOLE_WRITE_BYTES;
     if (small && files.changes.size === 0 && !files.changes.setAside) return this.#writeWhole(files);
@@ -411,6 +407,12 @@ export class LowdbSessionStore implements SessionStore {
       throw error;
     }
   }
+}
+
+/** Creates the store's folder when missing (mode 0700) and takes its lock. */
+async function takeLock(files: StoreFiles): Promise<void> {
+  await mkdir(dirname(files.path), { recursive: true, mode: 0o700 });
+  await files.lock.acquire();
 }
 
 /** The path a store works on: a symbolic link (also one whose target does not exist yet) is followed. */
