@@ -7,7 +7,8 @@ import { resolverConfigOf } from './lib/resolver-option.js';
 const USAGE = `Usage: npm run collector -- [options]
 
 A validating collector with Snowplow Micro's API. Trackers send to <url>/com.snowplowanalytics.snowplow/tp2
-(POST) or <url>/i (GET); tests read /micro/all, /micro/good, /micro/bad and /micro/reset.
+(POST) or <url>/i (GET); tests read /micro/all, /micro/good, /micro/bad, /micro/reset and /micro/events
+(POST: filters, paging); the web UI (events, failed events' errors, session timelines) is at <url>/micro/ui.
 
 Options:
   --port <n>             port to listen on (default 9090; 0 picks a free one)
@@ -22,6 +23,9 @@ Options:
   --allow-origin <url>   an origin whose pages may call /micro/* (repeatable; default none: only
                          requests without an Origin header or from the collector's own origin)
   --keep-secret-headers  keep Cookie, Authorization and the like in stored events (default: redacted)
+  -j, --output-json      print each good event to stdout as it arrives, one Analytics SDK JSON per line;
+                         bad rows go to stderr, one JSON per line (as Snowplow Micro's --output-json)
+  -t, --output-tsv       the same with each good event as an enriched TSV line (Micro's --output-tsv)
   -h, --help             this text
 
 Runs until interrupted (Ctrl-C). Exit codes: 0 stopped, 2 usage error or the port cannot be used.`;
@@ -37,6 +41,8 @@ async function main(): Promise<number> {
     'max-bytes': { type: 'string' },
     'allow-origin': { type: 'string', multiple: true },
     'keep-secret-headers': { type: 'boolean' },
+    'output-json': { type: 'boolean', short: 'j' },
+    'output-tsv': { type: 'boolean', short: 't' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
@@ -44,6 +50,10 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  if (values['output-json'] === true && values['output-tsv'] === true) throw new UsageError('choose one of --output-json and --output-tsv');
+  const output = values['output-json'] === true ? 'json' : values['output-tsv'] === true ? 'tsv' : undefined;
+  // With an output format, stdout carries events only: the collector's own messages go to stderr, as Micro's logs do.
+  const say = (line: string) => (output === undefined ? process.stdout : process.stderr).write(`${line}\n`);
   const schemas = values.schemas as string[] | undefined;
   await checkFolders('--schemas', schemas ?? []);
   const resolverConfig = await resolverConfigOf(values.resolver as string | undefined, process.env);
@@ -57,17 +67,19 @@ async function main(): Promise<number> {
     maxBytes: integer(values['max-bytes'], '--max-bytes'),
     allowOrigins: values['allow-origin'] as string[] | undefined,
     keepSecretHeaders: values['keep-secret-headers'] === true,
+    output,
   }).catch((error: Error) => {
     throw error instanceof RangeError ? new UsageError(error.message) : error;
   });
-  process.stdout.write(`Collector listening on ${collector.url} (send to ${collector.url}/com.snowplowanalytics.snowplow/tp2)\n`);
+  say(`Collector listening on ${collector.url} (send to ${collector.url}/com.snowplowanalytics.snowplow/tp2)`);
+  say(`Web UI: ${collector.url}/micro/ui`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   const { good, bad } = collector.counts();
   await collector.close();
-  process.stdout.write(`Stopped: ${good} good, ${bad} bad events.\n`);
+  say(`Stopped: ${good} good, ${bad} bad events.`);
   return EXIT.ok;
 }
 

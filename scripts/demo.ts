@@ -8,17 +8,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildStructEvent, newTracker, type Tracker } from '@snowplow/node-tracker';
-import { startCollector, type GoodEvent } from '../plugin/collector/index.js';
+import { buildSelfDescribingEvent, buildStructEvent, newTracker, type PayloadBuilder, type Tracker } from '@snowplow/node-tracker';
+import { startCollector, type GoodEvent, type RunningCollector } from '../plugin/collector/index.js';
 import { createClientSession, LowdbSessionStore, type ClientSession } from '../plugin/index.js';
-import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
+import { APPLICATION_BACKGROUND_SCHEMA, APPLICATION_FOREGROUND_SCHEMA, CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
 import { EXIT, UsageError, parseCommandLine, runCommand } from './lib/cli.js';
 
-const USAGE = `Usage: npm start [-- --collector <url>]
+const USAGE = `Usage: npm start [-- --serve [--port <n>] | --collector <url>]
 
 Runs a simulated user journey through the real node-tracker and the client-session plugin, sends it to a
 validating collector over HTTP and prints one row per event. Without --collector it starts the embedded
 collector on a free port; with it, events go to that collector (Snowplow Micro or this package's).
+
+Options:
+  --serve          keep the embedded collector running after the journey and print its web UI's address
+                   (events, failed events, session timelines) until Ctrl-C
+  --port <n>       the embedded collector's port with --serve (default 9090, or a free one if 9090 is taken)
+  --collector <u>  send to this collector instead of the embedded one
+  -h, --help       this text
 
 Exit codes: 0 every event good, 1 a bad or missing event, 2 usage error or the collector cannot be reached.`;
 
@@ -30,19 +37,51 @@ interface Step {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseCommandLine(process.argv.slice(2), { collector: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parseCommandLine(process.argv.slice(2), {
+    collector: { type: 'string' },
+    serve: { type: 'boolean' },
+    port: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help === true) {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const embedded = values.collector === undefined ? await startCollector({ port: 0 }) : null;
+  const serve = values.serve === true;
+  if (serve && values.collector !== undefined) throw new UsageError('--serve keeps the embedded collector up: it cannot be used with --collector');
+  if (values.port !== undefined && !serve) throw new UsageError('--port is the embedded collector\'s port with --serve');
+  const embedded = values.collector === undefined ? await startEmbedded(serve, values.port as string | undefined) : null;
   const endpoint = ((values.collector as string | undefined) ?? embedded!.url).replace(/\/+$/, '');
   try {
-    return await runJourney(endpoint, embedded === null ? `collector at ${endpoint}` : `embedded collector at ${endpoint}`);
+    const code = await runJourney(endpoint, embedded === null ? `collector at ${endpoint}` : `embedded collector at ${endpoint}`);
+    if (serve) await serveUntilStopped(endpoint);
+    return code;
   } finally {
     await embedded?.close();
   }
+}
+
+/** The embedded collector: on a free port, or with --serve on --port (9090 unless that is taken). */
+async function startEmbedded(serve: boolean, port: string | undefined): Promise<RunningCollector> {
+  if (!serve) return startCollector({ port: 0 });
+  if (port !== undefined) {
+    if (!/^\d+$/.test(port) || Number(port) > 65535) throw new UsageError(`--port must be a port number, got ${port}`);
+    return startCollector({ port: Number(port) });
+  }
+  return startCollector({ port: 9090 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') return startCollector({ port: 0 });
+    throw error;
+  });
+}
+
+async function serveUntilStopped(endpoint: string): Promise<void> {
+  console.log(`\nThe collector's UI: ${endpoint}/micro/ui  (sessions: ${endpoint}/micro/ui#sessions)`);
+  console.log(`Trackers can send to ${endpoint} too. Ctrl-C stops the collector.`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 }
 
 async function runJourney(endpoint: string, where: string): Promise<number> {
@@ -63,15 +102,19 @@ async function journey(endpoint: string, where: string, file: string): Promise<n
   const run = `demo-${process.pid}-${Date.now()}`;
 
   const launch = async (): Promise<{ tracker: Tracker; session: ClientSession }> => {
-    const session = await createClientSession({ store: new LowdbSessionStore({ file }), foregroundTimeout: 600, backgroundTimeout: 300, now: clock.now });
+    const store = new LowdbSessionStore({ file });
+    const session = await createClientSession({ store, foregroundTimeout: 600, backgroundTimeout: 300, sessionEvents: true, now: clock.now });
     const tracker = newTracker({ namespace: 'demo', appId: 'snowplow-client-session-demo' }, { endpoint });
     tracker.addPlugin(session);
     return { tracker, session };
   };
-  const track = (tracker: Tracker, step: string, action: string) => {
-    const payload = tracker.track(buildStructEvent({ category: 'demo', action, label: run }));
+  const track = (tracker: Tracker, step: string, action: string, event?: PayloadBuilder) => {
+    // Dated by the demo's clock, as a real app's events are by the real one.
+    const payload = tracker.track(event ?? buildStructEvent({ category: 'demo', action, label: run }), null, clock.now());
     if (payload?.eid !== undefined) steps.set(String(payload.eid), { step, action });
   };
+  const lifecycle = (tracker: Tracker, step: string, schema: string, data: Record<string, unknown>) =>
+    track(tracker, step, schema.split('/')[1]!, buildSelfDescribingEvent({ event: { schema, data } }));
 
   let app = await launch();
   track(app.tracker, 'launch', 'view_home');
@@ -79,11 +122,11 @@ async function journey(endpoint: string, where: string, file: string): Promise<n
   track(app.tracker, '30 s later', 'add_to_cart');
   clock.advance(11 * MINUTE);
   track(app.tracker, '11 min idle (fg timeout 10 min)', 'view_home');
-  app.session.setBackground(true);
-  track(app.tracker, 'app goes to background', 'background_sync');
+  lifecycle(app.tracker, 'app goes to background', APPLICATION_BACKGROUND_SCHEMA, { backgroundIndex: 1 });
   clock.advance(6 * MINUTE);
   track(app.tracker, '6 min in background (bg timeout 5 min)', 'background_sync');
-  app.session.setBackground(false);
+  clock.advance(MINUTE);
+  lifecycle(app.tracker, 'back in the foreground 1 min later', APPLICATION_FOREGROUND_SCHEMA, { foregroundIndex: 1 });
   await app.tracker.flush();
   await app.session.close();
 
@@ -100,7 +143,10 @@ async function journey(endpoint: string, where: string, file: string): Promise<n
   const goodCount = after.good - before.good;
   const badCount = after.bad - before.bad;
   const missing = steps.size - good.length;
-  console.log(`\n${steps.size} events sent to the ${where}: ${goodCount} good, ${badCount} bad${missing > 0 ? `, ${missing} not found in /micro/good` : ''}.`);
+  const lifecycleEvents = goodCount + badCount - steps.size;
+  console.log(
+    `\n${steps.size} events and ${lifecycleEvents} session_start/session_end events sent to the ${where}: ${goodCount} good, ${badCount} bad${missing > 0 ? `, ${missing} not found in /micro/good` : ''}.`,
+  );
   return badCount === 0 && missing === 0 ? EXIT.ok : EXIT.invalid;
 }
 

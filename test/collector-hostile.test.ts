@@ -1,15 +1,14 @@
 // The collector under hostile and heavy traffic on 127.0.0.1: memory bounded in bytes, a verdict for every
 // payload, API responses that no stored event can break, safe CORS, linear-time patterns. Every loop is
 // bounded by a count.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startCollector, type RunningCollector } from '../plugin/collector/index.js';
 import { IGLU_META_SCHEMA_URI } from '../plugin/schema-uris.js';
 import { withTempDir } from './helpers/capture.js';
+import { collectorProcess } from './helpers/micro.js';
 
 const TP2 = '/com.snowplowanalytics.snowplow/tp2';
 const PAYLOAD_DATA = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
@@ -19,21 +18,6 @@ const batch = (payloads: unknown[]) => JSON.stringify({ schema: PAYLOAD_DATA, da
 const pageView = (extra: Record<string, string> = {}) => ({ e: 'pv', tv: 'node-4.8.0', p: 'srv', url: 'https://example.com/', ...extra });
 const post = (url: string, body: string, headers: Record<string, string> = {}) =>
   fetch(`${url}${TP2}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
-
-/** The collector command in its own process, with a small heap: running out of memory would kill it. */
-async function collectorProcess(args: string[], heapMb: number): Promise<{ url: string; child: ChildProcess; stop: () => Promise<number | null> }> {
-  const script = fileURLToPath(new URL('../dist/scripts/collector.js', import.meta.url));
-  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, script, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      const listening = /listening on (\S+)/.exec(d);
-      if (listening !== null) resolve(listening[1]!);
-    });
-    void exited.then((code) => reject(new Error(`collector exited (${code}) before listening`)));
-  });
-  return { url, child, stop: async () => (child.exitCode === null ? (child.kill('SIGTERM'), exited) : child.exitCode) };
-}
 
 describe('memory bounded in bytes', () => {
   it('200 bad events of ~1 MiB and 100 distinct ~500 kB unknown schema URIs: the collector (128 MB heap) stays up within --max-bytes; reset empties it', async () => {

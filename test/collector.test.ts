@@ -41,7 +41,8 @@ describe('collector: what trackers send', () => {
     const [unstruct, struct] = await api.good();
     expect(struct).toMatchObject({
       eventType: 'struct',
-      schema: null,
+      // Micro names the schema Enrich gives a structured event.
+      schema: 'iglu:com.google.analytics/event/jsonschema/1-0-0',
       contexts: [CLIENT_SESSION_SCHEMA],
       incomplete: false,
       rawEvent: { api: { vendor: 'com.snowplowanalytics.snowplow', version: 'tp2' }, parameters: { e: 'se', se_ac: 'add_to_cart' }, context: { ipAddress: expect.stringMatching(/127\.0\.0\.1/) } },

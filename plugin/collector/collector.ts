@@ -1,9 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
 import { IgluValidator, parseIgluUri, type ResolverConfig, type ValidationIssue } from '../iglu/index.js';
 import { PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
-import { EventCache, type CacheUsage, type GoodEventFilters } from './event-cache.js';
-import { badRequest, processPayload, type RequestInfo } from './events.js';
+import { shreddedColumn } from './enriched-event.js';
+import { EventCache, type CacheUsage } from './event-cache.js';
+import { FAILURE_SCHEMA } from './failure-entity.js';
+import { EventPrinter, type OutputFormat } from './event-output.js';
+import { badRequest, processPayload, type ProcessedEvent, type RequestInfo } from './events.js';
+import { HttpError, allow, cors, isApiPath, parseTarget, readBody, refuseForeignOrigin, send } from './http.js';
+import { API_PATHS, handleApi } from './micro-api.js';
 
 export interface CollectorOptions {
   /** Default 9090; `0` picks a free port. */
@@ -24,6 +30,13 @@ export interface CollectorOptions {
   allowOrigins?: string[];
   /** Keep `Cookie`, `Authorization` and the like in stored raw events (redacted by default). */
   keepSecretHeaders?: boolean;
+  /**
+   * Print each good event as it arrives, one line each (Micro's `--output-json` / `--output-tsv`): `json`,
+   * the Analytics SDK JSON; `tsv`, the enriched TSV. Bad events' bad rows go to the error stream.
+   */
+  output?: OutputFormat;
+  /** Where `output` goes. Default `process.stdout` and `process.stderr`. */
+  outputStreams?: { events: Writable; badRows: Writable };
 }
 
 export interface RunningCollector {
@@ -41,24 +54,13 @@ export interface RunningCollector {
 
 const TP2_PATH = '/com.snowplowanalytics.snowplow/tp2';
 const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-';
-const MAX_FILTER_BYTES = 64 * 1024;
+const FAILURE_COLUMN = shreddedColumn('contexts_', FAILURE_SCHEMA)!;
 /** Payloads of one batch validated between two turns of the event loop. */
 const YIELD_EVERY = 1000;
-/** API requests from an origin in `allowOrigins`: only these get CORS headers from the API. */
-const ALLOWED_API_ORIGIN = new WeakSet<IncomingMessage>();
 /** Headers that carry credentials: stored as `<redacted>` unless `keepSecretHeaders`. */
 const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'x-api-key', 'apikey']);
 // A 1x1 transparent GIF, what collectors answer to GET /i.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * A collector that validates like Snowplow Micro: trackers send to it (`POST /com.snowplowanalytics.snowplow/tp2`,
@@ -69,6 +71,8 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   const validator = new IgluValidator({ repositories: schemas, resolverConfig: options.resolverConfig });
   const cache = new EventCache(maxEvents, maxBytes);
   const redact = options.keepSecretHeaders !== true;
+  const streams = options.outputStreams ?? { events: process.stdout, badRows: process.stderr };
+  const printer = options.output === undefined ? null : new EventPrinter(options.output, streams.events, streams.badRows);
 
   // Node checks request and header timeouts on this interval: 1 s keeps them close to what they say.
   const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
@@ -104,25 +108,9 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
         res.end(PIXEL);
         return;
       }
-      case '/health':
-        allow(req, 'GET');
-        return send(res, 200, { status: 'ok', ...cache.usage() });
-      case '/micro/all':
-        allow(req, 'GET', 'POST');
-        return send(res, 200, cache.counts());
-      case '/micro/good':
-        allow(req, 'GET', 'POST');
-        return sendJsonArray(res, cache.good(req.method === 'POST' ? goodFilters(await readJson(req)) : {}));
-      case '/micro/bad':
-        allow(req, 'GET', 'POST');
-        return sendJsonArray(res, cache.bad(req.method === 'POST' ? limitOf(await readJson(req)) : undefined));
-      case '/micro/reset':
-        allow(req, 'GET', 'POST');
-        cache.reset();
-        validator.clearCaches();
-        return send(res, 200, cache.counts());
       default:
-        throw new HttpError(404, `unknown path ${url.pathname}; trackers send to ${TP2_PATH} or /i, tests read /micro/all, /micro/good, /micro/bad, /micro/reset`);
+        if (await handleApi(req, res, url, { cache, validator })) return;
+        throw new HttpError(404, `unknown path ${url.pathname}; trackers send to ${TP2_PATH} or /i; the API is ${API_PATHS}`);
     }
   }
 
@@ -132,15 +120,15 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     try {
       parsed = JSON.parse(body);
     } catch (error) {
-      return record({ bad: badRequest(request, [issue('/body', 'json', `not valid JSON (${(error as Error).message})`)], validator) });
+      return record(badRequest(request, [issue('/body', 'json', `not valid JSON (${(error as Error).message})`)], validator));
     }
     const schema = (parsed as { schema?: unknown } | null)?.schema;
     if (typeof schema !== 'string' || !schema.startsWith(PAYLOAD_DATA_PREFIX) || parseIgluUri(schema) === null) {
-      return record({ bad: badRequest(request, [issue('/schema', 'iglu', `not self-describing JSON with a payload_data schema (found ${JSON.stringify(schema) ?? 'none'})`)], validator) });
+      return record(badRequest(request, [issue('/schema', 'iglu', `not self-describing JSON with a payload_data schema (found ${JSON.stringify(schema) ?? 'none'})`)], validator));
     }
     const data = (parsed as { data?: unknown }).data;
     if (!Array.isArray(data) || data.length === 0) {
-      return record({ bad: badRequest(request, validator.validateData(schema, data).errors, validator) });
+      return record(badRequest(request, validator.validateData(schema, data).errors, validator));
     }
     // Schemas from HTTP registries are loaded first (settle); without registries this is synchronous work.
     for (let i = 0; i < data.length; i++) {
@@ -150,17 +138,25 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     }
   }
 
-  /** Stores an event as the JSON it is answered with; one that cannot be written as JSON becomes a bad row. */
-  function record(result: ReturnType<typeof processPayload>, request?: RequestInfo): void {
-    if ('good' in result) {
-      const json = stringify(result.good);
-      if (typeof json === 'string') return cache.addGood(result.good, json);
-      if (request === undefined) return;
-      return record({ bad: badRequest(request, [issue('/body', 'depth', `the event cannot be stored: ${json.reason}`)], validator) });
+  /**
+   * Stores an event as the JSON it is answered with; a good event that cannot be written as JSON becomes a
+   * bad row, and a row that cannot keeps only its atomic fields and failures.
+   */
+  function record(result: ProcessedEvent, request?: RequestInfo): void {
+    const json = stringify('good' in result ? result.good : result.bad);
+    if (typeof json !== 'string') {
+      // A bad row holds strings only: it can always be written, unless it is past what a string may hold.
+      if ('good' in result && request !== undefined) record(badRequest(request, [issue('/body', 'depth', `the event cannot be stored: ${json.reason}`)], validator));
+      return;
     }
-    const json = stringify(result.bad);
-    // A bad row holds strings only: it can always be written, unless it is past what a string may hold.
-    if (typeof json === 'string') cache.addBad(result.bad, json);
+    let rowJson = stringify(result.row);
+    if (typeof rowJson !== 'string') {
+      result.row = writableRow(result.row);
+      rowJson = stringify(result.row) as string;
+    }
+    if ('good' in result) cache.addGood(result.good, json, result.row, rowJson.length);
+    else cache.addBad(json, result.row, rowJson.length);
+    printer?.print(result);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -189,51 +185,6 @@ function issue(path: string, keyword: string, message: string): ValidationIssue 
   return { path, keyword, message, schema: null };
 }
 
-function allow(req: IncomingMessage, ...methods: string[]): void {
-  if (!methods.includes(req.method ?? '')) throw new HttpError(405, `${req.method} is not allowed here; use ${methods.join(' or ')}`);
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) throw new HttpError(413, `body of ${declared} bytes is over the limit of ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, `body is over the limit of ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const text = await readBody(req, MAX_FILTER_BYTES);
-  if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, 'the filter body is not valid JSON');
-  }
-}
-
-function goodFilters(body: unknown): GoodEventFilters {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'filters must be a JSON object');
-  const { event_type, schema, contexts } = body as Record<string, unknown>;
-  if (event_type !== undefined && typeof event_type !== 'string') throw new HttpError(400, 'filter event_type must be a string');
-  if (schema !== undefined && typeof schema !== 'string') throw new HttpError(400, 'filter schema must be a string');
-  if (contexts !== undefined && !(Array.isArray(contexts) && contexts.every((c) => typeof c === 'string'))) {
-    throw new HttpError(400, 'filter contexts must be an array of schema URIs');
-  }
-  return { event_type, schema, contexts, limit: limitOf(body) } as GoodEventFilters;
-}
-
-function limitOf(body: unknown): number | undefined {
-  const limit = (body as Record<string, unknown> | null)?.limit;
-  if (limit === undefined) return undefined;
-  if (!Number.isInteger(limit) || (limit as number) < 0) throw new HttpError(400, 'filter limit must be a whole number >= 0');
-  return limit as number;
-}
-
 function requestInfo(req: IncomingMessage, url: URL, body: string | null, redact: boolean): RequestInfo {
   const header = (name: string) => {
     const value = req.headers[name];
@@ -259,66 +210,6 @@ function requestInfo(req: IncomingMessage, url: URL, body: string | null, redact
   };
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const req = res.req;
-  if (res.headersSent) return;
-  const text = body === null ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
-    ...cors(req),
-    ...headers,
-  });
-  res.end(text);
-}
-
-/** The paths that read or change what the collector holds (`/micro/*`, `/health`), as opposed to the tracking endpoints. */
-function isApiPath(pathname: string): boolean {
-  return pathname.startsWith('/micro/') || pathname === '/health';
-}
-
-/** A request target that is not a URL path is the client's error (400), not the server's. */
-function parseTarget(target: string | undefined): URL {
-  try {
-    return new URL(target ?? '/', 'http://collector.invalid');
-  } catch {
-    throw new HttpError(400, `malformed request target ${JSON.stringify((target ?? '').slice(0, 100))}`);
-  }
-}
-
-/**
- * The `/micro/*` API holds what trackers sent (headers, user ids): a page from another origin may not read
- * or reset it. Requests without an `Origin` (tests, curl, servers) and from the collector's own origin
- * pass; other origins only when listed in `allowOrigins`.
- */
-function refuseForeignOrigin(req: IncomingMessage, allowOrigins: readonly string[]): void {
-  const origin = req.headers.origin;
-  if (origin === undefined) return;
-  if (allowOrigins.includes(origin)) {
-    ALLOWED_API_ORIGIN.add(req);
-    return;
-  }
-  const own = req.headers.host !== undefined && (origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`);
-  if (!own) throw new HttpError(403, `origin ${origin} may not use the collector's API (allow it with --allow-origin)`);
-}
-
-/**
- * CORS headers: the tracking endpoints answer browsers with credentials from any origin, as Snowplow's
- * collector does; the API only names the origin it let through (no wildcard, no credentials for others).
- */
-function cors(req: IncomingMessage): Record<string, string> {
-  // The raw path, not a parsed URL: this also answers the 400 for a target that does not parse.
-  if (isApiPath((req.url ?? '').split('?', 1)[0]!)) {
-    if (!ALLOWED_API_ORIGIN.has(req)) return {};
-    return { 'Access-Control-Allow-Origin': req.headers.origin!, Vary: 'Origin', 'Access-Control-Allow-Headers': 'Content-Type', 'Access-Control-Allow-Methods': 'GET, POST, OPTIONS' };
-  }
-  return {
-    'Access-Control-Allow-Origin': req.headers.origin ?? '*',
-    'Access-Control-Allow-Credentials': 'true',
-    'Access-Control-Allow-Headers': 'Content-Type, SP-Anonymous',
-    'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
-  };
-}
-
 function checkOptions(options: CollectorOptions) {
   const fail = (name: string, allowed: string, value: unknown): never => {
     throw new RangeError(`snowplow-client-session: startCollector option \`${name}\` must be ${allowed}, got ${JSON.stringify(value)}`);
@@ -339,7 +230,13 @@ function checkOptions(options: CollectorOptions) {
   if (!Array.isArray(allowOrigins) || !allowOrigins.every((o) => typeof o === 'string' && URL.canParse(o))) {
     fail('allowOrigins', 'an array of origins such as http://localhost:3000', allowOrigins);
   }
+  if (options.output !== undefined && options.output !== 'json' && options.output !== 'tsv') fail('output', '"json" or "tsv"', options.output);
   return { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins };
+}
+
+/** A row without its entity and event columns (the deep or huge part), but for its failures. */
+function writableRow(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([key, value]) => (!key.startsWith('contexts_') && !key.startsWith('unstruct_event_')) || (key === FAILURE_COLUMN && typeof stringify(value) === 'string')));
 }
 
 /** `JSON.stringify`, or why the value cannot be written (nested too deep, or larger than a string may be). */
@@ -351,18 +248,3 @@ function stringify(value: unknown): string | { reason: string } {
   }
 }
 
-/**
- * A JSON array of stored JSON texts, written piece by piece and waiting on the socket when it is full,
- * so the response needs no memory of its own whatever the store holds.
- */
-async function sendJsonArray(res: ServerResponse, items: Iterable<string>): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'application/json', ...cors(res.req) });
-  let first = true;
-  for (const item of items) {
-    const ok = res.write(first ? `[${item}` : `,${item}`);
-    first = false;
-    if (!ok) await new Promise((resolve) => res.once('drain', resolve));
-    if (res.destroyed) return;
-  }
-  res.end(first ? '[]' : ']');
-}

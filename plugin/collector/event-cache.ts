@@ -1,4 +1,4 @@
-import type { BadEvent, GoodEvent } from './events.js';
+import type { EventRow, GoodEvent } from './events.js';
 
 /** Micro's filters for `POST /micro/good`. */
 export interface GoodEventFilters {
@@ -12,7 +12,7 @@ export interface GoodEventFilters {
 /** What the store holds and may hold. */
 export interface CacheUsage {
   events: number;
-  /** Characters of stored JSON (what the events take in memory, to within V8's string encoding). */
+  /** Characters of stored JSON, each event's Micro JSON and its row (about what the events take in memory). */
   bytes: number;
   maxEvents: number;
   maxBytes: number;
@@ -20,13 +20,24 @@ export interface CacheUsage {
 }
 
 /** One stored event: its JSON, made once when it arrives, and what the filters read. */
-interface Stored {
+interface Stored extends StoredEvent {
   json: string;
-  /** Arrival order, to evict the oldest of both kinds first. */
-  seq: number;
   eventType: string | null;
   schema: string | null;
   contexts: readonly string[];
+  /** What the event takes in `maxBytes`: its JSON and its row. */
+  size: number;
+}
+
+/** What `/micro/events`, the timeline and the sessions view read of a stored event. */
+export interface StoredEvent {
+  /** Arrival order (also evicts the oldest of both kinds first). */
+  readonly seq: number;
+  readonly valid: boolean;
+  /** `collector_tstamp` in ms. */
+  readonly time: number;
+  /** The Analytics SDK JSON without nulls. */
+  readonly row: EventRow;
 }
 
 /** A queue with O(1) append and O(1) removal of the oldest (a head index; the array is compacted now and then). */
@@ -73,6 +84,8 @@ export class EventCache {
   readonly #bad = new Deque<Stored>();
   #bytes = 0;
   #seq = 0;
+  /** How many stored rows have each shredded column. */
+  readonly #columns = new Map<string, number>();
   #dropped = { good: 0, bad: 0 };
 
   constructor(
@@ -80,13 +93,46 @@ export class EventCache {
     private readonly maxBytes: number,
   ) {}
 
-  /** Stores a good event as `json` (its `JSON.stringify`, made by the caller). */
-  addGood(event: GoodEvent, json: string): void {
-    this.#add(this.#good, 'good', { json, seq: this.#seq++, eventType: event.eventType, schema: event.schema, contexts: event.contexts });
+  /** Stores a good event as `json` (its `JSON.stringify`, made by the caller) and its row (`rowSize`: the characters of its JSON). */
+  addGood(event: GoodEvent, json: string, row: EventRow, rowSize: number): void {
+    const { eventType, schema, contexts } = event;
+    this.#add(this.#good, 'good', { json, eventType, schema, contexts, ...this.#entry(true, row, json.length + rowSize) });
   }
 
-  addBad(_event: BadEvent, json: string): void {
-    this.#add(this.#bad, 'bad', { json, seq: this.#seq++, eventType: null, schema: null, contexts: [] });
+  /** Stores a bad event as `json`, and its row (`rowSize`: the characters of its JSON). */
+  addBad(json: string, row: EventRow, rowSize: number): void {
+    this.#add(this.#bad, 'bad', { json, eventType: null, schema: null, contexts: [], ...this.#entry(false, row, json.length + rowSize) });
+  }
+
+  /**
+   * Good, bad or both kinds (`valid` null), newest first: both lists are in arrival order, so they are
+   * merged by it without a sort.
+   */
+  *events(valid: boolean | null = null): Generator<StoredEvent> {
+    const good = valid === false ? [][Symbol.iterator]() : this.#good.newestFirst();
+    const bad = valid === true ? [][Symbol.iterator]() : this.#bad.newestFirst();
+    let g = good.next();
+    let b = bad.next();
+    while (!g.done || !b.done) {
+      if (b.done || (!g.done && g.value.seq > b.value.seq)) {
+        yield g.value as Stored;
+        g = good.next();
+      } else {
+        yield b.value as Stored;
+        b = bad.next();
+      }
+    }
+  }
+
+  /** The entity and event columns of the stored rows (`contexts_…`, `unstruct_event_…`), sorted. */
+  shreddedColumns(): string[] {
+    return [...this.#columns.keys()].sort();
+  }
+
+  #entry(valid: boolean, row: EventRow, size: number) {
+    const time = Date.parse(String(row.collector_tstamp));
+    for (const key of Object.keys(row)) if (isShredded(key)) this.#columns.set(key, (this.#columns.get(key) ?? 0) + 1);
+    return { seq: this.#seq++, valid, row, time: Number.isNaN(time) ? 0 : time, size };
   }
 
   counts(): { total: number; good: number; bad: number } {
@@ -126,12 +172,13 @@ export class EventCache {
     while (this.#good.shift() !== undefined);
     while (this.#bad.shift() !== undefined);
     this.#bytes = 0;
+    this.#columns.clear();
     this.#dropped = { good: 0, bad: 0 };
   }
 
   #add(list: Deque<Stored>, kind: 'good' | 'bad', event: Stored): void {
     list.push(event);
-    this.#bytes += event.json.length;
+    this.#bytes += event.size;
     if (list.length > this.maxEvents) this.#evict(list, kind);
     while (this.#bytes > this.maxBytes && this.counts().total > 1) this.#evictOldest();
   }
@@ -146,7 +193,17 @@ export class EventCache {
   #evict(list: Deque<Stored>, kind: 'good' | 'bad'): void {
     const gone = list.shift();
     if (gone === undefined) return;
-    this.#bytes -= gone.json.length;
+    this.#bytes -= gone.size;
+    for (const key of Object.keys(gone.row)) {
+      if (!isShredded(key)) continue;
+      const left = (this.#columns.get(key) ?? 0) - 1;
+      if (left > 0) this.#columns.set(key, left);
+      else this.#columns.delete(key);
+    }
     this.#dropped[kind]++;
   }
+}
+
+function isShredded(key: string): boolean {
+  return key.startsWith('contexts_') || key.startsWith('unstruct_event_');
 }

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IgluValidator, ValidationIssue } from '../iglu/index.js';
-import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS } from '../iglu/json.js';
 import { packageRoot } from '../iglu/package-root.js';
 import { SCHEMA_VIOLATIONS_SCHEMA } from '../schema-uris.js';
+import { canonicalEvent } from './canonical-event.js';
+import { analyticsJson, type CanonicalEvent } from './enriched-event.js';
+import { FAILURE_SCHEMA, failureEntities } from './failure-entity.js';
+import { decodePointerSegment, toJsonPath } from './json-path.js';
 
 const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 const COLLECTOR_NAME = `snowplow-client-session-${VERSION}`;
@@ -52,34 +55,29 @@ export interface BadEvent {
 
 export const BAD_EVENT_HEADLINE = 'Error while validating the event.';
 
-const EVENT_TYPES: Record<string, string> = {
-  pv: 'page_view',
-  pp: 'page_ping',
-  se: 'struct',
-  ue: 'unstruct',
-  tr: 'transaction',
-  ti: 'transaction_item',
-};
+/**
+ * An event as the collector keeps it: Micro's good or bad event, and its Analytics SDK JSON (`row`, only
+ * the fields that are not null) for `/micro/events`, the UI and `--output-json`/`--output-tsv`.
+ */
+export type ProcessedEvent = { good: GoodEvent; row: EventRow } | { bad: BadEvent; row: EventRow };
+
+/** An event's Analytics SDK JSON without its null fields; a failed event's holds its failure entities. */
+export type EventRow = Record<string, unknown>;
 
 /** Validates one tracker payload and turns it into Micro's good event or bad event. */
-export function processPayload(
-  payload: unknown,
-  payloadSchema: string,
-  request: RequestInfo,
-  validator: IgluValidator,
-): { good: GoodEvent } | { bad: BadEvent } {
+export function processPayload(payload: unknown, payloadSchema: string, request: RequestInfo, validator: IgluValidator): ProcessedEvent {
   const report = validator.validatePayload(payload, payloadSchema);
   const parameters = stringParameters(payload);
   const rawEvent = parameters === null ? null : toRawEvent(parameters, request);
   if (!report.valid || rawEvent === null) {
     const body = safeStringify({ schema: payloadSchema, data: [payload] });
-    return { bad: badEvent({ ...request, body }, rawEvent, report.errors, validator) };
+    return badEvent({ ...request, body }, rawEvent, report.errors, validator);
   }
-  return { good: toGoodEvent(rawEvent, request) };
+  return toGoodEvent(rawEvent, request);
 }
 
 /** A bad event for a whole request that holds no usable payload (not JSON, not payload_data, …). */
-export function badRequest(request: RequestInfo, issues: ValidationIssue[], validator: IgluValidator): BadEvent {
+export function badRequest(request: RequestInfo, issues: ValidationIssue[], validator: IgluValidator): ProcessedEvent {
   return badEvent(request, null, issues, validator);
 }
 
@@ -100,59 +98,24 @@ function toRawEvent(parameters: Record<string, string>, request: RequestInfo): R
   };
 }
 
-function toGoodEvent(rawEvent: RawEvent, request: RequestInfo): GoodEvent {
-  const p = rawEvent.parameters;
-  const contexts = [decoded(p, 'co'), decoded(p, 'cx')].find((c) => c !== undefined) as { data?: Array<{ schema?: string }> } | undefined;
-  const unstruct = [decoded(p, 'ue_pr'), decoded(p, 'ue_px')].find((u) => u !== undefined) as { data?: { schema?: string } } | undefined;
-  const eventType = p.e === undefined ? null : Object.hasOwn(EVENT_TYPES, p.e) ? EVENT_TYPES[p.e]! : p.e; // e=constructor is not a type
-  const schema = eventType === 'unstruct' ? (unstruct?.data?.schema ?? null) : null;
-  const vendorParts = schema?.slice(5).split('/') ?? [];
+function toGoodEvent(rawEvent: RawEvent, request: RequestInfo): ProcessedEvent {
+  const event = canonicalEvent(rawEvent.parameters, request, COLLECTOR_NAME);
+  const contexts = (event.contexts as { data?: Array<{ schema?: unknown }> } | null)?.data ?? [];
+  const schema = event.event_vendor === null ? null : `iglu:${event.event_vendor}/${event.event_name}/${event.event_format}/${event.event_version}`;
   return {
-    rawEvent,
-    eventType,
-    schema,
-    contexts: (contexts?.data ?? []).map((entity) => entity.schema ?? '').filter(Boolean),
-    event: {
-      app_id: p.aid ?? null,
-      platform: p.p ?? null,
-      collector_tstamp: request.timestamp.toISOString(),
-      dvce_created_tstamp: isoFromMs(p.dtm),
-      dvce_sent_tstamp: isoFromMs(p.stm),
-      true_tstamp: isoFromMs(p.ttm),
-      event: eventType,
-      event_id: p.eid ?? null,
-      name_tracker: p.tna ?? null,
-      v_tracker: p.tv ?? null,
-      v_collector: COLLECTOR_NAME,
-      user_id: p.uid ?? null,
-      user_ipaddress: p.ip ?? request.ipAddress,
-      useragent: p.ua ?? request.userAgent,
-      domain_userid: p.duid ?? null,
-      domain_sessionidx: p.vid === undefined ? null : Number(p.vid),
-      domain_sessionid: p.sid ?? null,
-      network_userid: p.nuid ?? p.tnuid ?? request.networkUserId,
-      os_timezone: p.tz ?? null,
-      br_lang: p.lang ?? null,
-      page_url: p.url ?? null,
-      page_title: p.page ?? null,
-      page_referrer: p.refr ?? null,
-      se_category: p.se_ca ?? null,
-      se_action: p.se_ac ?? null,
-      se_label: p.se_la ?? null,
-      se_property: p.se_pr ?? null,
-      se_value: p.se_va === undefined ? null : Number(p.se_va),
-      event_vendor: vendorParts[0] ?? null,
-      event_name: vendorParts[1] ?? null,
-      event_format: vendorParts[2] ?? null,
-      event_version: vendorParts[3] ?? null,
-      contexts: contexts ?? null,
-      unstruct_event: unstruct ?? null,
+    good: {
+      rawEvent,
+      eventType: event.event as string | null,
+      schema,
+      contexts: contexts.map((entity) => (typeof entity?.schema === 'string' ? entity.schema : '')).filter(Boolean),
+      event,
+      incomplete: false,
     },
-    incomplete: false,
+    row: analyticsJson(event),
   };
 }
 
-function badEvent(request: RequestInfo, rawEvent: RawEvent | null, issues: ValidationIssue[], validator: IgluValidator): BadEvent {
+function badEvent(request: RequestInfo, rawEvent: RawEvent | null, issues: ValidationIssue[], validator: IgluValidator): ProcessedEvent {
   const badRow = {
     schema: SCHEMA_VIOLATIONS_SCHEMA,
     data: {
@@ -161,7 +124,7 @@ function badEvent(request: RequestInfo, rawEvent: RawEvent | null, issues: Valid
       payload: { raw: rawPayload(rawEvent, request) },
     },
   };
-  return {
+  const bad: BadEvent = {
     collectorPayload: {
       schema: 'iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0',
       ipAddress: request.ipAddress,
@@ -181,6 +144,27 @@ function badEvent(request: RequestInfo, rawEvent: RawEvent | null, issues: Valid
     rawEvent,
     errors: [BAD_EVENT_HEADLINE, JSON.stringify(badRow)],
   };
+  return { bad, row: failedEventRow(request, rawEvent, issues, validator) };
+}
+
+/**
+ * A failed event as Micro 4 answers it from `/micro/events`: what could be read of the event, with its
+ * failure entities in `contexts_com_snowplowanalytics_snowplow_failure_1`.
+ */
+function failedEventRow(request: RequestInfo, rawEvent: RawEvent | null, issues: ValidationIssue[], validator: IgluValidator): EventRow {
+  const collectorTime = request.timestamp.toISOString();
+  const event: Partial<CanonicalEvent> =
+    rawEvent === null
+      ? { collector_tstamp: collectorTime, etl_tstamp: collectorTime, derived_tstamp: collectorTime, v_collector: COLLECTOR_NAME, v_etl: COLLECTOR_NAME, user_ipaddress: request.ipAddress, useragent: request.userAgent }
+      : canonicalEvent(rawEvent.parameters, request, COLLECTOR_NAME);
+  const failures = failureEntities(issues, rawEvent?.parameters ?? null, {
+    at: request.timestamp,
+    component: 'snowplow-client-session',
+    version: VERSION,
+    repositories: validator.resolver.names,
+  });
+  const contexts = (event.contexts as { data?: unknown[] } | null | undefined)?.data ?? [];
+  return analyticsJson({ ...event, contexts: { data: [...contexts, ...failures.map((data) => ({ schema: FAILURE_SCHEMA, data }))] } });
 }
 
 /** The bad row's failure messages, in the shapes schema_violations 2-0-1 allows: one per failing schema. */
@@ -223,21 +207,6 @@ function targetsOf(issue: ValidationIssue): string[] | null {
   return null;
 }
 
-/** `/a/0/b c` → `$.a[0]['b c']`, the path style of Snowplow's data reports. */
-export function toJsonPath(pointer: string): string {
-  if (pointer === '') return '$';
-  return `$${pointer
-    .slice(1)
-    .split('/')
-    .map(decodePointerSegment)
-    .map((segment) => (/^\d+$/.test(segment) ? `[${segment}]` : /^[A-Za-z_$][\w$]*$/.test(segment) ? `.${segment}` : `['${segment.replace(/'/g, "\\'")}']`))
-    .join('')}`;
-}
-
-function decodePointerSegment(segment: string): string {
-  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
 /** The bad row's `payload.raw`; parameter values are cut to the schema's 512 characters. */
 function rawPayload(rawEvent: RawEvent | null, request: RequestInfo) {
   return {
@@ -263,17 +232,6 @@ function stringParameters(payload: unknown): Record<string, string> | null {
   const parameters: Record<string, string> = {};
   for (const [name, value] of Object.entries(payload)) parameters[name] = typeof value === 'string' ? value : safeStringify(value);
   return parameters;
-}
-
-function decoded(parameters: Record<string, string>, field: (typeof EMBEDDED_JSON_FIELDS)[number]): unknown {
-  const result = decodeEmbeddedJson(parameters, field);
-  return result?.ok === true ? result.value : undefined;
-}
-
-function isoFromMs(value: string | undefined): string | null {
-  if (value === undefined || !/^\d+$/.test(value)) return null;
-  const date = new Date(Number(value));
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 /** JSON text of anything a client sent; a value too deeply nested to print becomes a note, not a crash. */

@@ -164,10 +164,11 @@ export async function collectorEviction(): Promise<BenchRow> {
   const events = 200_000;
   const json = JSON.stringify({ rawEvent: { parameters: { e: 'pv', url: 'https://example.com/'.padEnd(300, 'x') } } });
   const event = { eventType: 'page_view', schema: null, contexts: [] } as never;
+  const row = { collector_tstamp: '2026-01-01T00:00:00.000Z', event: 'page_view', app_id: 'bench' };
   const times = await alternate(5, ['below', 'atCap'] as const, async (variant) => {
     const cache = new EventCache(variant === 'below' ? events : 10_000, 1024 ** 3);
     const start = performance.now();
-    for (let i = 0; i < events; i++) cache.addGood(event, json);
+    for (let i = 0; i < events; i++) cache.addGood(event, json, row, 80);
     return performance.now() - start;
   });
   const r = ratios(times.atCap, times.below);

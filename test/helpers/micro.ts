@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { newTracker, type Tracker } from '@snowplow/node-tracker';
 import type { ClientSession } from '../../plugin/index.js';
 import type { BadEvent, GoodEvent } from '../../plugin/collector/index.js';
@@ -22,4 +24,27 @@ export function micro(url: string) {
     bad: () => get<BadEvent[]>('/micro/bad'),
     reset: () => get<{ total: number }>('/micro/reset'),
   };
+}
+
+/**
+ * The collector command in its own process (`heapMb`: a small heap, which running out of would kill it).
+ * `lines()` holds what it printed so far, per stream; the banner may be on either (stderr with -j/-t).
+ */
+export async function collectorProcess(args: string[], heapMb = 256) {
+  const script = fileURLToPath(new URL('../../dist/scripts/collector.js', import.meta.url));
+  const child = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, script, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const printed = { stdout: '', stderr: '' };
+  const url = await new Promise<string>((resolve, reject) => {
+    for (const name of ['stdout', 'stderr'] as const) {
+      child[name]!.setEncoding('utf8').on('data', (d: string) => {
+        printed[name] += d;
+        const listening = /listening on (\S+)/.exec(d);
+        if (listening !== null) resolve(listening[1]!);
+      });
+    }
+    void exited.then((code) => reject(new Error(`collector exited (${code}) before listening: ${printed.stderr}`)));
+  });
+  const lines = (name: 'stdout' | 'stderr') => printed[name].split('\n').filter((line) => line !== '');
+  return { url, child, lines, stop: async () => (child.exitCode === null ? (child.kill('SIGTERM'), exited) : child.exitCode) };
 }

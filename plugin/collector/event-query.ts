@@ -1,0 +1,167 @@
+/**
+ * Micro 4's `POST /micro/events` (filters, valid/failed, time range, sorting, pages) and
+ * `POST /micro/timeline` (counts per time bucket), over the collector's stored events.
+ */
+import type { StoredEvent } from './event-cache.js';
+
+export interface EventsQuery {
+  page: number;
+  pageSize: number;
+  /** Every filter must match; within one, any of its values (case-insensitive substring). */
+  filters: Array<{ column: string; values: string[] }>;
+  validEvents: boolean | null;
+  /** `collector_tstamp` in ms: start inclusive, end exclusive. */
+  timeRange: { start: number | null; end: number | null };
+  /** `null`: newest first, in arrival order. */
+  sorting: { column: string; desc: boolean } | null;
+}
+
+export interface EventsPage {
+  events: StoredEvent[];
+  totalPages: number;
+  totalItems: number;
+}
+
+export interface TimelineBucket {
+  start: string;
+  end: string;
+}
+
+/** A request the client got wrong: answered with 400 and this message. */
+export class QueryError extends Error {}
+
+const DEFAULT_PAGE_SIZE = 50;
+/** Buckets one `/micro/timeline` request may ask for. */
+export const MAX_BUCKETS = 10_000;
+
+/**
+ * Reads a `/micro/events` body. Micro requires `page`, `pageSize` and `filters`; here they default to 1,
+ * 50 and none. A filter takes `values` (Micro 4.4+) or `value` (before).
+ */
+export function parseEventsQuery(body: unknown): EventsQuery {
+  const query = record(body, 'the request body');
+  const page = positiveInteger(query.page, 'page', 1);
+  const pageSize = positiveInteger(query.pageSize, 'pageSize', DEFAULT_PAGE_SIZE);
+  const filters = query.filters ?? [];
+  if (!Array.isArray(filters)) throw new QueryError('filters must be an array of {"column", "value"} or {"column", "values"}');
+  const validEvents = query.validEvents ?? null;
+  if (validEvents !== null && typeof validEvents !== 'boolean') throw new QueryError('validEvents must be true, false or null');
+  return {
+    page,
+    pageSize,
+    filters: filters.map(parseFilter),
+    validEvents,
+    timeRange: parseTimeRange(query.timeRange),
+    sorting: parseSorting(query.sorting),
+  };
+}
+
+function parseFilter(value: unknown, i: number): { column: string; values: string[] } {
+  const filter = record(value, `filters[${i}]`);
+  if (typeof filter.column !== 'string' || filter.column === '') throw new QueryError(`filters[${i}].column must be a column name such as app_id`);
+  const values = filter.values ?? (filter.value === undefined ? undefined : [filter.value]);
+  if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
+    throw new QueryError(`filters[${i}] needs "value" (a string) or "values" (an array of strings)`);
+  }
+  return { column: filter.column, values: values.map((v) => v.toLowerCase()) };
+}
+
+function parseTimeRange(value: unknown): EventsQuery['timeRange'] {
+  if (value === undefined || value === null) return { start: null, end: null };
+  const range = record(value, 'timeRange');
+  return { start: instant(range.start, 'timeRange.start'), end: instant(range.end, 'timeRange.end') };
+}
+
+function parseSorting(value: unknown): EventsQuery['sorting'] {
+  if (value === undefined || value === null) return null;
+  const sorting = record(value, 'sorting');
+  if (typeof sorting.column !== 'string' || sorting.column === '') throw new QueryError('sorting.column must be a column name such as collector_tstamp');
+  if (sorting.desc !== undefined && typeof sorting.desc !== 'boolean') throw new QueryError('sorting.desc must be true or false');
+  return { column: sorting.column, desc: sorting.desc === true };
+}
+
+/** One page of the matching events, and how many match in all. */
+export function runEventsQuery(stored: Iterable<StoredEvent>, query: EventsQuery): EventsPage {
+  const { start, end } = query.timeRange;
+  const matches: StoredEvent[] = [];
+  for (const event of stored) {
+    if (start !== null && event.time < start) continue;
+    if (end !== null && event.time >= end) continue;
+    if (query.filters.every((filter) => matchesFilter(event.row[filter.column], filter.values))) matches.push(event);
+  }
+  if (query.sorting !== null) {
+    const { column, desc } = query.sorting;
+    // Ties keep newest first; absent values go last whichever the direction.
+    matches.sort((a, b) => compareValues(a.row[column], b.row[column], desc) || b.seq - a.seq);
+  }
+  const from = (query.page - 1) * query.pageSize;
+  return { events: matches.slice(from, from + query.pageSize), totalItems: matches.length, totalPages: Math.ceil(matches.length / query.pageSize) };
+}
+
+function matchesFilter(value: unknown, wanted: string[]): boolean {
+  if (value === undefined || value === null) return wanted.includes('');
+  const text = (typeof value === 'object' ? JSON.stringify(value) : String(value)).toLowerCase();
+  return wanted.some((w) => text.includes(w));
+}
+
+function compareValues(a: unknown, b: unknown, desc: boolean): number {
+  const missingA = a === undefined || a === null;
+  const missingB = b === undefined || b === null;
+  if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
+  const order = typeof a === 'number' && typeof b === 'number' ? a - b : String(typeof a === 'object' ? JSON.stringify(a) : a).localeCompare(String(typeof b === 'object' ? JSON.stringify(b) : b));
+  return desc ? -order : order;
+}
+
+/** Reads a `/micro/timeline` body: `{"buckets": [{"start", "end"}]}`. */
+export function parseTimeline(body: unknown): Array<{ bucket: TimelineBucket; start: number; end: number }> {
+  const buckets = record(body, 'the request body').buckets;
+  if (!Array.isArray(buckets)) throw new QueryError('buckets must be an array of {"start", "end"} ISO 8601 times');
+  if (buckets.length > MAX_BUCKETS) throw new QueryError(`at most ${MAX_BUCKETS} buckets per request, got ${buckets.length}`);
+  return buckets.map((value, i) => {
+    const bucket = record(value, `buckets[${i}]`);
+    const start = instant(bucket.start, `buckets[${i}].start`);
+    const end = instant(bucket.end, `buckets[${i}].end`);
+    if (start === null || end === null) throw new QueryError(`buckets[${i}] needs both start and end`);
+    return { bucket: { start: bucket.start as string, end: bucket.end as string }, start, end };
+  });
+}
+
+/** Valid and failed events per bucket (start inclusive, end exclusive), in the buckets' order. */
+export function runTimeline(stored: Iterable<StoredEvent>, buckets: ReturnType<typeof parseTimeline>) {
+  const valid: number[] = [];
+  const failed: number[] = [];
+  for (const event of stored) (event.valid ? valid : failed).push(event.time);
+  valid.sort((a, b) => a - b);
+  failed.sort((a, b) => a - b);
+  const count = (times: number[], start: number, end: number) => Math.max(0, lowerBound(times, end) - lowerBound(times, start));
+  return { points: buckets.map(({ bucket, start, end }) => ({ validEvents: count(valid, start, end), failedEvents: count(failed, start, end), bucket })) };
+}
+
+function lowerBound(sorted: number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function record(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new QueryError(`${what} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (!Number.isInteger(value) || (value as number) < 1) throw new QueryError(`${name} must be a whole number >= 1, got ${JSON.stringify(value)}`);
+  return value as number;
+}
+
+function instant(value: unknown, name: string): number | null {
+  if (value === undefined || value === null) return null;
+  const time = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isNaN(time)) throw new QueryError(`${name} must be an ISO 8601 time such as 2025-01-01T00:00:00Z, got ${JSON.stringify(value)}`);
+  return time;
+}

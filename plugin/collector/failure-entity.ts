@@ -1,0 +1,99 @@
+import type { ValidationIssue } from '../iglu/index.js';
+import { decodeEmbeddedJson, type EmbeddedJsonField } from '../iglu/json.js';
+import { toJsonPath } from './json-path.js';
+
+/** The failure entity Micro 4 attaches to a failed event (`contexts_com_snowplowanalytics_snowplow_failure_1`). */
+export const FAILURE_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/failure/jsonschema/1-0-0';
+
+export interface FailureError {
+  /** Where the failing JSON sits in the event: `unstruct`, `contexts` or `payload` (the tracker's own fields). */
+  source: 'unstruct' | 'contexts' | 'payload';
+  message: string;
+  /** The failing field as a JSON path into `data` (Snowplow's data-report style, e.g. `$.quantity`). */
+  path?: string;
+  keyword?: string;
+  targets?: string[] | null;
+  /** Where the failing field is in the tracker payload, as a JSON pointer (`/ue_px/data/data/quantity`). */
+  field?: string;
+  lookupHistory?: unknown[];
+}
+
+export interface FailureEntity {
+  failureType: 'ValidationError' | 'ResolutionError';
+  errors: FailureError[];
+  schema: string | null;
+  data: Record<string, unknown> | null;
+  timestamp: string;
+  componentName: string;
+  componentVersion: string;
+}
+
+/**
+ * One failure entity per schema that failed (and one for the payload's own fields), each naming the
+ * offending field of its data, as Micro 4 shows failed events in `/micro/events` and its UI.
+ */
+export function failureEntities(
+  issues: ValidationIssue[],
+  parameters: Record<string, string> | null,
+  context: { at: Date; component: string; version: string; repositories: string[] },
+): FailureEntity[] {
+  const groups = new Map<string, { issues: ValidationIssue[]; schema: string | null; source: FailureError['source'] }>();
+  for (const issue of issues) {
+    const source = sourceOf(issue.path);
+    const schema = issue.schema !== null && !issue.schema.includes('/payload_data/') ? issue.schema : null;
+    const key = `${source} ${entityPointer(issue.path) ?? ''} ${schema ?? ''}`;
+    const group = groups.get(key) ?? { issues: [], schema, source };
+    group.issues.push(issue);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ issues: group, schema, source }) => {
+    const resolution = group.some((issue) => issue.keyword === 'iglu' && issue.schema !== null);
+    const pointer = entityPointer(group[0]!.path);
+    return {
+      failureType: resolution ? 'ResolutionError' : 'ValidationError',
+      errors: group.map((issue) => failureError(issue, source, context)),
+      schema,
+      data: pointer === null || parameters === null ? null : dataAt(parameters, pointer),
+      timestamp: context.at.toISOString(),
+      componentName: context.component,
+      componentVersion: context.version,
+    };
+  });
+}
+
+function failureError(issue: ValidationIssue, source: FailureError['source'], context: { at: Date; repositories: string[] }): FailureError {
+  if (issue.keyword === 'iglu' && issue.schema !== null) {
+    const lookupHistory = context.repositories.map((repository) => ({ repository, errors: [{ error: 'NotFound' }], attempts: 1, lastAttempt: context.at.toISOString() }));
+    return { source, message: `Resolution error: schema ${issue.schema} not found`, lookupHistory };
+  }
+  const path = issue.dataPath === undefined ? undefined : toJsonPath(issue.dataPath);
+  return {
+    source,
+    message: path === undefined ? issue.message : `${path}: ${issue.message}`,
+    ...(path === undefined ? {} : { path }),
+    keyword: issue.keyword,
+    targets: issue.keyword === 'type' && issue.found !== undefined && issue.expected !== undefined ? [issue.found, ...issue.expected.split(' or ')] : null,
+    field: issue.path,
+  };
+}
+
+function sourceOf(path: string): FailureError['source'] {
+  if (/^\/ue_p[rx](\/|$)/.test(path)) return 'unstruct';
+  if (/^\/(co|cx)(\/|$)/.test(path)) return 'contexts';
+  return 'payload';
+}
+
+/** The pointer of the entity or event data an issue is in: `/ue_px/data/data`, `/cx/data/3/data`; null for payload fields. */
+function entityPointer(path: string): string | null {
+  return /^\/ue_p[rx]\/data\/data(?=\/|$)/.exec(path)?.[0] ?? /^\/(?:co|cx)\/data\/\d+\/data(?=\/|$)/.exec(path)?.[0] ?? null;
+}
+
+/** The JSON object at `/field/…` in the payload, stepping into the field's decoded JSON. */
+function dataAt(parameters: Record<string, string>, pointer: string): Record<string, unknown> | null {
+  const [, field, ...rest] = pointer.split('/');
+  const decoded = decodeEmbeddedJson(parameters, field as EmbeddedJsonField);
+  if (decoded?.ok !== true) return null;
+  let value: unknown = decoded.value;
+  for (const segment of rest) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[segment] : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}

@@ -1,0 +1,113 @@
+/** The collector's API: Micro's `/micro/*` endpoints, this package's `/micro/sessions`, `/health` and the UI. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IgluValidator } from '../iglu/index.js';
+import { ENRICHED_FIELDS, fullAnalyticsJson } from './enriched-event.js';
+import type { EventCache, GoodEventFilters } from './event-cache.js';
+import { parseEventsQuery, parseTimeline, QueryError, runEventsQuery, runTimeline } from './event-query.js';
+import { HttpError, allow, readJson, send, sendJsonArray } from './http.js';
+import { sessionTimelines } from './session-timeline.js';
+import { serveUi } from './ui-assets.js';
+
+const SELF_DESCRIBING = new Set(['contexts', 'derived_contexts', 'unstruct_event']);
+/** The atomic columns of `/micro/columns`, in the enriched event's order. */
+const ATOMIC_COLUMNS = ENRICHED_FIELDS.filter((field) => !SELF_DESCRIBING.has(field));
+
+export interface ApiContext {
+  cache: EventCache;
+  validator: IgluValidator;
+}
+
+export const API_PATHS = '/micro/all, /micro/good, /micro/bad, /micro/reset, /micro/events, /micro/columns, /micro/timeline, /micro/sessions, /micro/ui';
+
+/** Answers an API request; `false` when the path is not one of the API's. */
+export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, { cache, validator }: ApiContext): Promise<boolean> {
+  const path = url.pathname;
+  if (path === '/micro/ui' || path.startsWith('/micro/ui/')) {
+    allow(req, 'GET', 'HEAD');
+    await serveUi(res, path.slice('/micro/ui'.length));
+    return true;
+  }
+  switch (path) {
+    case '/health':
+      allow(req, 'GET');
+      send(res, 200, { status: 'ok', ...cache.usage() });
+      return true;
+    case '/micro/all':
+      allow(req, 'GET', 'POST');
+      send(res, 200, cache.counts());
+      return true;
+    case '/micro/good':
+      allow(req, 'GET', 'POST');
+      await sendJsonArray(res, cache.good(req.method === 'POST' ? goodFilters(await readJson(req)) : {}));
+      return true;
+    case '/micro/bad':
+      allow(req, 'GET', 'POST');
+      await sendJsonArray(res, cache.bad(req.method === 'POST' ? limitOf(await readJson(req)) : undefined));
+      return true;
+    case '/micro/reset':
+      allow(req, 'GET', 'POST');
+      cache.reset();
+      validator.clearCaches();
+      send(res, 200, cache.counts());
+      return true;
+    case '/micro/events':
+      allow(req, 'GET', 'POST');
+      await answerEvents(req, res, cache);
+      return true;
+    case '/micro/columns':
+      allow(req, 'GET');
+      send(res, 200, [...ATOMIC_COLUMNS, ...cache.shreddedColumns()]);
+      return true;
+    case '/micro/timeline':
+      allow(req, 'POST');
+      send(res, 200, runTimeline(cache.events(), asQuery(parseTimeline, await readJson(req))));
+      return true;
+    case '/micro/sessions':
+      allow(req, 'GET');
+      send(res, 200, sessionTimelines(cache.events(), url.searchParams.get('user') ?? ''));
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** `GET` (Micro 3): every stored event's Analytics SDK JSON, newest first; `POST` (Micro 4): one page of a query. */
+async function answerEvents(req: IncomingMessage, res: ServerResponse, cache: EventCache): Promise<void> {
+  if (req.method === 'GET') {
+    await sendJsonArray(res, (function* () {
+      for (const event of cache.events()) yield JSON.stringify(fullAnalyticsJson(event.row));
+    })());
+    return;
+  }
+  const query = asQuery(parseEventsQuery, await readJson(req));
+  const page = runEventsQuery(cache.events(query.validEvents), query);
+  send(res, 200, { events: page.events.map((event) => fullAnalyticsJson(event.row)), totalPages: page.totalPages, totalItems: page.totalItems });
+}
+
+function asQuery<T>(parse: (body: unknown) => T, body: unknown): T {
+  try {
+    return parse(body);
+  } catch (error) {
+    if (error instanceof QueryError) throw new HttpError(400, error.message);
+    throw error;
+  }
+}
+
+function goodFilters(body: unknown): GoodEventFilters {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'filters must be a JSON object');
+  const { event_type, schema, contexts } = body as Record<string, unknown>;
+  if (event_type !== undefined && typeof event_type !== 'string') throw new HttpError(400, 'filter event_type must be a string');
+  if (schema !== undefined && typeof schema !== 'string') throw new HttpError(400, 'filter schema must be a string');
+  if (contexts !== undefined && !(Array.isArray(contexts) && contexts.every((c) => typeof c === 'string'))) {
+    throw new HttpError(400, 'filter contexts must be an array of schema URIs');
+  }
+  return { event_type, schema, contexts, limit: limitOf(body) } as GoodEventFilters;
+}
+
+function limitOf(body: unknown): number | undefined {
+  const limit = (body as Record<string, unknown> | null)?.limit;
+  if (limit === undefined) return undefined;
+  if (!Number.isInteger(limit) || (limit as number) < 0) throw new HttpError(400, 'filter limit must be a whole number >= 0');
+  return limit as number;
+}
+
