@@ -113,6 +113,8 @@ describe('POST /micro/events', () => {
     expect((await events({ filters: [{ column: 'app_id', values: ['MYA', 'zzz'] }, { column: 'se_label', value: 'ven' }] })).totalItems).toBe(3);
     expect((await events({ filters: [{ column: SESSION, value: '"eventIndex":2' }] })).totalItems).toBe(2);
     expect((await events({ filters: [{ column: 'no_such_column', value: 'x' }] })).totalItems).toBe(0);
+    // This collector's extension: `columns`, any of which may match (struct events are named by se_action).
+    expect((await events({ filters: [{ columns: ['event_name', 'se_action'], values: ['action-4', 'MISSING'] }] })).totalItems).toBe(1 + 2);
     expect((await events({ validEvents: null })).totalItems).toBe(11);
     const paged = await events({ page: 3, pageSize: 4, validEvents: null });
     expect(paged).toMatchObject({ totalItems: 11, totalPages: 3 });

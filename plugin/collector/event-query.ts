@@ -7,8 +7,8 @@ import type { StoredEvent } from './event-cache.js';
 export interface EventsQuery {
   page: number;
   pageSize: number;
-  /** Every filter must match; within one, any of its values (case-insensitive substring). */
-  filters: Array<{ column: string; values: string[] }>;
+  /** Every filter must match; within one, any of its values in any of its columns (case-insensitive substring). */
+  filters: Array<{ columns: string[]; values: string[] }>;
   validEvents: boolean | null;
   /** `collector_tstamp` in ms: start inclusive, end exclusive. */
   timeRange: { start: number | null; end: number | null };
@@ -56,14 +56,18 @@ export function parseEventsQuery(body: unknown): EventsQuery {
   };
 }
 
-function parseFilter(value: unknown, i: number): { column: string; values: string[] } {
+/** A filter names one `column` (Micro), or several `columns` any of which may match (this collector's extension). */
+function parseFilter(value: unknown, i: number): { columns: string[]; values: string[] } {
   const filter = record(value, `filters[${i}]`);
-  if (typeof filter.column !== 'string' || filter.column === '') throw new QueryError(`filters[${i}].column must be a column name such as app_id`);
+  const columns = filter.columns ?? [filter.column];
+  if (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => typeof c === 'string' && c !== '')) {
+    throw new QueryError(`filters[${i}].column must be a column name such as app_id (or "columns", an array of them)`);
+  }
   const values = filter.values ?? (filter.value === undefined ? undefined : [filter.value]);
   if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
     throw new QueryError(`filters[${i}] needs "value" (a string) or "values" (an array of strings)`);
   }
-  return { column: filter.column, values: values.map((v) => v.toLowerCase()) };
+  return { columns: columns as string[], values: values.map((v) => v.toLowerCase()) };
 }
 
 function parseTimeRange(value: unknown): EventsQuery['timeRange'] {
@@ -87,7 +91,7 @@ export function runEventsQuery(stored: Iterable<StoredEvent>, query: EventsQuery
   for (const event of stored) {
     if (start !== null && event.time < start) continue;
     if (end !== null && event.time >= end) continue;
-    if (query.filters.every((filter) => matchesFilter(event.row[filter.column], filter.values))) matches.push(event);
+    if (query.filters.every((filter) => filter.columns.some((column) => matchesFilter(event.row[column], filter.values)))) matches.push(event);
   }
   if (query.sorting !== null) {
     const { column, desc } = query.sorting;
@@ -98,9 +102,19 @@ export function runEventsQuery(stored: Iterable<StoredEvent>, query: EventsQuery
   return { events: matches.slice(from, from + query.pageSize), totalItems: matches.length, totalPages: Math.ceil(matches.length / query.pageSize) };
 }
 
+/** A column's value as the filters and sorting read it: objects and arrays as their JSON. */
+function textOf(value: unknown): string {
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** By UTF-16 code units, as ISO timestamps and ids sort (faster than a locale's order, and the same everywhere). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function matchesFilter(value: unknown, wanted: string[]): boolean {
   if (value === undefined || value === null) return wanted.includes('');
-  const text = (typeof value === 'object' ? JSON.stringify(value) : String(value)).toLowerCase();
+  const text = textOf(value).toLowerCase();
   return wanted.some((w) => text.includes(w));
 }
 
@@ -108,7 +122,7 @@ function compareValues(a: unknown, b: unknown, desc: boolean): number {
   const missingA = a === undefined || a === null;
   const missingB = b === undefined || b === null;
   if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
-  const order = typeof a === 'number' && typeof b === 'number' ? a - b : String(typeof a === 'object' ? JSON.stringify(a) : a).localeCompare(String(typeof b === 'object' ? JSON.stringify(b) : b));
+  const order = typeof a === 'number' && typeof b === 'number' ? a - b : compareText(textOf(a), textOf(b));
   return desc ? -order : order;
 }
 

@@ -12,7 +12,7 @@ export interface EventsPage {
 export interface EventsRequest {
   page: number;
   pageSize: number;
-  filters: Array<{ column: string; values: string[] }>;
+  filters: Array<{ columns: string[]; values: string[] }>;
   validEvents: boolean | null;
   sorting: { column: string; desc: boolean } | null;
 }

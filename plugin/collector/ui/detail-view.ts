@@ -25,7 +25,7 @@ function failureView(failure: Failure): HTMLElement {
     h('ul', {}, ...failure.errors.map((error) => h('li', { 'data-testid': 'failure-error' },
       h('span', { class: 'tag' }, error.source), ' ',
       error.path !== undefined && h('code', { 'data-testid': 'failure-path' }, error.path), ' ',
-      h('span', { 'data-testid': 'failure-message' }, error.message),
+      h('span', { 'data-testid': 'failure-message' }, error.path !== undefined && error.message.startsWith(`${error.path}: `) ? error.message.slice(error.path.length + 2) : error.message),
       error.field !== undefined && h('span', { class: 'small muted' }, ` (payload field ${error.field})`)))),
     failure.data !== null && failure.data !== undefined && jsonView(failure.data, paths),
   );

@@ -5,12 +5,12 @@ import { detailView } from './detail-view.js';
 import { fill, formatTime, h } from './dom.js';
 
 const PAGE_SIZE = 50;
-/** The quick filters: a label and the column each one searches. */
-const QUICK_FILTERS: Array<[string, string]> = [
-  ['App', 'app_id'],
-  ['Event', 'event_name'],
-  ['User', 'user_id'],
-  ['Session', SESSION_COLUMN],
+/** The quick filters: a label and the columns each one searches (any may match), as the table shows them. */
+const QUICK_FILTERS: Array<[string, string[]]> = [
+  ['App', ['app_id']],
+  ['Event', ['event_name', 'se_action']],
+  ['User', ['user_id', SESSION_COLUMN, 'domain_userid']],
+  ['Session', [SESSION_COLUMN, 'domain_sessionid']],
 ];
 
 export interface EventsView {
@@ -21,7 +21,7 @@ export interface EventsView {
 interface FilterState {
   page: number;
   validEvents: boolean | null;
-  /** Quick filter values by column. */
+  /** Quick filter values by label. */
   quick: Map<string, string>;
   column: string;
   value: string;
@@ -50,8 +50,8 @@ export function eventsView(): EventsView {
     }
   };
   const request = (): EventsRequest => {
-    const filters = [...state.quick].filter(([, value]) => value !== '').map(([column, value]) => ({ column, values: [value] }));
-    if (state.column !== '' && state.value !== '') filters.push({ column: state.column, values: [state.value] });
+    const filters = QUICK_FILTERS.filter(([label]) => (state.quick.get(label) ?? '') !== '').map(([label, columns]) => ({ columns, values: [state.quick.get(label)!] }));
+    if (state.column !== '' && state.value !== '') filters.push({ columns: [state.column], values: [state.value] });
     return { page: state.page, pageSize: PAGE_SIZE, filters, validEvents: state.validEvents, sorting: { column: 'collector_tstamp', desc: true } };
   };
   const renderRows = () => {
@@ -108,7 +108,7 @@ function filterForm(state: FilterState, changed: () => void, columns: HTMLElemen
   } }, h('option', { value: 'all' }, 'All'), h('option', { value: 'valid' }, 'Valid'), h('option', { value: 'failed' }, 'Failed'));
   return h('form', { class: 'filters', onsubmit: (e) => e.preventDefault() },
     h('label', {}, 'Status ', status),
-    ...QUICK_FILTERS.map(([label, column]) => h('label', {}, `${label} `, input(`filter-${label.toLowerCase()}`, (v) => state.quick.set(column, v)))),
+    ...QUICK_FILTERS.map(([label]) => h('label', {}, `${label} `, input(`filter-${label.toLowerCase()}`, (v) => state.quick.set(label, v)))),
     h('label', {}, 'Column ', input('filter-column', (v) => (state.column = v), { list: 'column-names', placeholder: 'any column', type: 'text' })),
     h('label', {}, '= ', input('filter-value', (v) => (state.value = v))),
     columns,
