@@ -4,8 +4,9 @@ import { api } from './api.js';
 import { fill, formatDuration, formatTime, h, s } from './dom.js';
 
 const WIDTH = 1000;
-/** Room on the right for the last session's end reason. */
+/** Room on the right for the last session's end reason, on the left for a short first session's number. */
 const RIGHT_MARGIN = 150;
+const LEFT_MARGIN = 36;
 const ROW = 34;
 const GAP_LABEL_MIN = 40; // px: gaps narrower than this get no label
 
@@ -36,13 +37,13 @@ export function sessionsView(): SessionsView {
 function userView(user: UserTimeline): HTMLElement {
   const from = Math.min(...user.sessions.map((x) => x.start), ...user.background.map((b) => b.start));
   const to = Math.max(...user.sessions.map((x) => x.end), ...user.background.map((b) => b.end ?? b.start));
-  const x = (time: number) => (to === from ? WIDTH / 2 : 10 + ((time - from) / (to - from)) * (WIDTH - 20 - RIGHT_MARGIN));
+  const x = (time: number) => (to === from ? WIDTH / 2 : LEFT_MARGIN + ((time - from) / (to - from)) * (WIDTH - LEFT_MARGIN - 10 - RIGHT_MARGIN));
   const height = user.sessions.length * ROW + 30;
   const svg = s('svg', { viewBox: `0 0 ${WIDTH} ${height}`, class: 'timeline', 'data-testid': 'timeline', role: 'img', 'aria-label': `Sessions of ${user.userId}` },
     ...user.background.map((b) => s('rect', { class: 'background', 'data-testid': 'background-period', x: x(b.start), y: 0, width: Math.max(2, x(b.end ?? to) - x(b.start)), height: height - 20 },
       s('title', {}, `background ${formatTime(b.start)} – ${b.end === null ? 'still' : formatTime(b.end)}`))),
     ...user.sessions.flatMap((session, i) => sessionMarks(session, i, x, user.sessions[i - 1])),
-    s('text', { x: 10, y: height - 5, class: 'axis' }, formatTime(from)),
+    s('text', { x: LEFT_MARGIN, y: height - 5, class: 'axis' }, formatTime(from)),
     s('text', { x: WIDTH - 10 - RIGHT_MARGIN, y: height - 5, class: 'axis', 'text-anchor': 'end' }, formatTime(to)));
   return h('article', { class: 'user', 'data-testid': 'session-user', 'data-user-id': user.userId },
     h('h3', {}, 'User ', h('span', { class: 'mono' }, user.userId), ` · ${user.sessions.length} sessions`, user.sessionsLeftOut > 0 && ` (${user.sessionsLeftOut} older not shown)`),
