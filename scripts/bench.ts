@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { machine, type BenchRow } from './bench/harness.js';
 import { largeStore, persistenceCost, pluginOverhead, usersAtScale } from './bench/plugin-cases.js';
-import { collectorEviction, collectorThroughput, sharedStore, validatorThroughput } from './bench/tool-cases.js';
+import { collectorEviction, collectorQueries, collectorThroughput, sharedStore, validatorThroughput } from './bench/tool-cases.js';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   });
   await step('collector', () => collectorThroughput(validatorRate));
   await step('collector eviction', collectorEviction);
+  await step('collector queries', collectorQueries);
   await step('Redis store', sharedStore);
 
   const columns = ['case', 'measuredAs', 'result', 'spread', 'target', 'met'] as const;

@@ -1,5 +1,5 @@
 import { decodeEmbeddedJson, type EmbeddedJsonField } from '../iglu/json.js';
-import { ENRICHED_FIELDS, type CanonicalEvent } from './enriched-event.js';
+import type { CanonicalEvent, EnrichedField } from './enriched-event.js';
 import type { RequestInfo } from './events.js';
 
 /** Tracker event codes → the event type and the schema Enrich gives them (`event_vendor/name/format/version`). */
@@ -13,7 +13,7 @@ const STANDARD_EVENTS: Record<string, { type: string; schema: string }> = {
 };
 
 /** Tracker parameters copied as strings into a canonical field. */
-const STRING_PARAMETERS: Array<[string, string]> = [
+const STRING_PARAMETERS: Array<[string, EnrichedField]> = [
   ['aid', 'app_id'], ['p', 'platform'], ['eid', 'event_id'], ['tna', 'name_tracker'], ['tv', 'v_tracker'],
   ['uid', 'user_id'], ['duid', 'domain_userid'], ['sid', 'domain_sessionid'], ['fp', 'user_fingerprint'],
   ['tz', 'os_timezone'], ['lang', 'br_lang'], ['cs', 'doc_charset'], ['cd', 'br_colordepth'],
@@ -22,90 +22,90 @@ const STRING_PARAMETERS: Array<[string, string]> = [
   ['tr_cu', 'tr_currency'], ['ti_id', 'ti_orderid'], ['ti_sk', 'ti_sku'], ['ti_nm', 'ti_name'], ['ti_na', 'ti_name'],
   ['ti_ca', 'ti_category'], ['ti_cu', 'ti_currency'],
 ];
-const INTEGER_PARAMETERS: Array<[string, string]> = [
+const INTEGER_PARAMETERS: Array<[string, EnrichedField]> = [
   ['vid', 'domain_sessionidx'], ['tid', 'txn_id'], ['ti_qu', 'ti_quantity'],
   ['pp_mix', 'pp_xoffset_min'], ['pp_max', 'pp_xoffset_max'], ['pp_miy', 'pp_yoffset_min'], ['pp_may', 'pp_yoffset_max'],
 ];
-const DOUBLE_PARAMETERS: Array<[string, string]> = [
+const DOUBLE_PARAMETERS: Array<[string, EnrichedField]> = [
   ['se_va', 'se_value'], ['tr_tt', 'tr_total'], ['tr_tx', 'tr_tax'], ['tr_sh', 'tr_shipping'], ['ti_pr', 'ti_price'],
 ];
 
 /**
  * The canonical event of a tracker payload, as Enrich makes it with every enrichment off: the payload's
  * fields mapped to their columns, URLs split into parts, sizes into width and height, timestamps as ISO
- * strings, the event's schema into `event_vendor/name/format/version`. Fields nothing sets are `null`.
+ * strings, the event's schema into `event_vendor/name/format/version`. Only the fields that are set
+ * (`fullEvent` makes the rest `null`).
  */
-export function canonicalEvent(p: Record<string, string>, request: RequestInfo, collectorName: string): CanonicalEvent {
-  const event = Object.fromEntries(ENRICHED_FIELDS.map((field) => [field, null])) as CanonicalEvent;
-  for (const [parameter, field] of STRING_PARAMETERS) if (p[parameter] !== undefined) event[field as keyof CanonicalEvent] = p[parameter];
-  for (const [parameter, field] of INTEGER_PARAMETERS) event[field as keyof CanonicalEvent] ??= integer(p[parameter]);
-  for (const [parameter, field] of DOUBLE_PARAMETERS) event[field as keyof CanonicalEvent] ??= double(p[parameter]);
+export function canonicalEvent(p: Record<string, string>, request: RequestInfo, collectorName: string): Partial<CanonicalEvent> {
+  const event: Partial<CanonicalEvent> = {};
+  const set = (field: EnrichedField, value: unknown) => {
+    if (value !== null && value !== undefined && event[field] === undefined) event[field] = value;
+  };
+  for (const [parameter, field] of STRING_PARAMETERS) set(field, p[parameter]);
+  for (const [parameter, field] of INTEGER_PARAMETERS) set(field, integer(p[parameter]));
+  for (const [parameter, field] of DOUBLE_PARAMETERS) set(field, double(p[parameter]));
   const collectorTime = request.timestamp.toISOString();
+  const [created, sent, trueTime] = [isoFromMs(p.dtm), isoFromMs(p.stm), isoFromMs(p.ttm)];
   const standard = p.e !== undefined && Object.hasOwn(STANDARD_EVENTS, p.e) ? STANDARD_EVENTS[p.e]! : null;
-  const unstruct = decoded(p, 'ue_pr', 'ue_px') as { data?: { schema?: unknown } } | undefined;
+  const unstruct = standard?.type === 'unstruct' ? (decoded(p, 'ue_pr', 'ue_px') as { data?: { schema?: unknown } } | undefined) : undefined;
   const schema = standard?.type === 'unstruct' ? (typeof unstruct?.data?.schema === 'string' ? unstruct.data.schema : null) : (standard?.schema ?? null);
-  Object.assign(event, {
+  const fields: Partial<Record<EnrichedField, unknown>> = {
     etl_tstamp: collectorTime,
     collector_tstamp: collectorTime,
-    dvce_created_tstamp: isoFromMs(p.dtm),
-    dvce_sent_tstamp: isoFromMs(p.stm),
-    true_tstamp: isoFromMs(p.ttm),
-    event: standard?.type ?? p.e ?? null,
+    dvce_created_tstamp: created,
+    dvce_sent_tstamp: sent,
+    true_tstamp: trueTime,
+    event: standard?.type ?? p.e,
     v_collector: collectorName,
     v_etl: collectorName,
     user_ipaddress: p.ip ?? request.ipAddress,
     useragent: p.ua ?? request.userAgent,
     network_userid: p.nuid ?? p.tnuid ?? request.networkUserId,
     br_cookies: p.cookie === undefined ? null : p.cookie === '1',
-    page_url: p.url ?? null,
-    page_referrer: p.refr ?? null,
-    contexts: decoded(p, 'co', 'cx') ?? null,
-    unstruct_event: standard?.type === 'unstruct' ? (unstruct ?? null) : null,
-    ...urlParts('page', p.url ?? null),
-    ...urlParts('refr', p.refr ?? null),
+    page_url: p.url,
+    page_referrer: p.refr,
+    contexts: decoded(p, 'co', 'cx'),
+    unstruct_event: unstruct,
+    ...urlParts('page', p.url),
+    ...urlParts('refr', p.refr),
     ...size(p.res, 'dvce_screenwidth', 'dvce_screenheight'),
     ...size(p.vp, 'br_viewwidth', 'br_viewheight'),
     ...size(p.ds, 'doc_width', 'doc_height'),
     ...schemaParts(schema),
-  });
-  event.derived_tstamp = derivedTimestamp(event);
+  };
+  for (const field of Object.keys(fields) as EnrichedField[]) set(field, fields[field]);
+  // Enrich's rule: the true timestamp; else the collector's, less the time the event waited on the device.
+  const waited = created !== null && sent !== null ? Math.max(0, Number(p.stm) - Number(p.dtm)) : 0;
+  set('derived_tstamp', trueTime ?? (waited === 0 ? collectorTime : new Date(request.timestamp.getTime() - waited).toISOString()));
   return event;
 }
 
-/** Enrich's rule: the true timestamp; else the collector's, less the time the event waited on the device. */
-function derivedTimestamp(event: CanonicalEvent): string {
-  if (typeof event.true_tstamp === 'string') return event.true_tstamp;
-  const collector = Date.parse(event.collector_tstamp as string);
-  if (typeof event.dvce_created_tstamp !== 'string' || typeof event.dvce_sent_tstamp !== 'string') return event.collector_tstamp as string;
-  const waited = Date.parse(event.dvce_sent_tstamp) - Date.parse(event.dvce_created_tstamp);
-  return new Date(collector - Math.max(0, waited)).toISOString();
-}
-
-function urlParts(prefix: 'page' | 'refr', text: string | null): Record<string, unknown> {
+function urlParts(prefix: 'page' | 'refr', text: string | undefined): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
-  let url: URL | null = null;
+  if (text === undefined) return fields;
+  let url: URL;
   try {
-    url = text === null ? null : new URL(text);
+    url = new URL(text);
   } catch {
-    url = null;
+    return fields;
   }
-  fields[`${prefix}_urlscheme`] = url?.protocol.replace(/:$/, '') ?? null;
-  fields[`${prefix}_urlhost`] = url?.hostname ?? null;
-  fields[`${prefix}_urlport`] = url === null ? null : url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : null;
-  fields[`${prefix}_urlpath`] = url?.pathname ?? null;
-  fields[`${prefix}_urlquery`] = url === null || url.search === '' ? null : url.search.slice(1);
-  fields[`${prefix}_urlfragment`] = url === null || url.hash === '' ? null : url.hash.slice(1);
+  fields[`${prefix}_urlscheme`] = url.protocol.replace(/:$/, '');
+  fields[`${prefix}_urlhost`] = url.hostname;
+  fields[`${prefix}_urlport`] = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : url.protocol === 'http:' ? 80 : null;
+  fields[`${prefix}_urlpath`] = url.pathname;
+  fields[`${prefix}_urlquery`] = url.search === '' ? null : url.search.slice(1);
+  fields[`${prefix}_urlfragment`] = url.hash === '' ? null : url.hash.slice(1);
   return fields;
 }
 
-function size(text: string | undefined, width: string, height: string): Record<string, number | null> {
-  const match = /^(\d+)x(\d+)$/.exec(text ?? '');
-  return { [width]: match === null ? null : Number(match[1]), [height]: match === null ? null : Number(match[2]) };
+function size(text: string | undefined, width: string, height: string): Record<string, number> {
+  const match = text === undefined ? null : /^(\d+)x(\d+)$/.exec(text);
+  return match === null ? {} : { [width]: Number(match[1]), [height]: Number(match[2]) };
 }
 
-function schemaParts(schema: string | null): Record<string, string | null> {
+function schemaParts(schema: string | null): Record<string, string | undefined> {
   const parts = schema === null ? [] : schema.slice('iglu:'.length).split('/');
-  return { event_vendor: parts[0] ?? null, event_name: parts[1] ?? null, event_format: parts[2] ?? null, event_version: parts[3] ?? null };
+  return { event_vendor: parts[0], event_name: parts[1], event_format: parts[2], event_version: parts[3] };
 }
 
 function decoded(p: Record<string, string>, ...fields: EmbeddedJsonField[]): unknown {

@@ -64,7 +64,8 @@ const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
 
 /**
  * A collector that validates like Snowplow Micro: trackers send to it (`POST /com.snowplowanalytics.snowplow/tp2`,
- * `GET /i`), tests read `/micro/all`, `/micro/good`, `/micro/bad` and `/micro/reset`.
+ * `GET /i`); tests read Micro's API (`/micro/all`, `/micro/good`, `/micro/bad`, `/micro/reset`,
+ * `/micro/events`, …), people its web UI at `/micro/ui` (see `micro-api.ts`).
  */
 export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
   const { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins } = checkOptions(options);
@@ -143,19 +144,25 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
    * bad row, and a row that cannot keeps only its atomic fields and failures.
    */
   function record(result: ProcessedEvent, request?: RequestInfo): void {
-    const json = stringify('good' in result ? result.good : result.bad);
-    if (typeof json !== 'string') {
+    if ('good' in result) {
+      const good = jsonText(() => JSON.stringify(result.good));
+      if ('reason' in good) {
+        if (request !== undefined) record(badRequest(request, [issue('/body', 'depth', `the event cannot be stored: ${good.reason}`)], validator));
+        return;
+      }
+      // The row holds the event's own values (shredded): what could be written once can be again.
+      cache.addGood(result.good, good.value, result.row, rowChars(result.row));
+    } else {
       // A bad row holds strings only: it can always be written, unless it is past what a string may hold.
-      if ('good' in result && request !== undefined) record(badRequest(request, [issue('/body', 'depth', `the event cannot be stored: ${json.reason}`)], validator));
-      return;
+      const bad = jsonText(() => JSON.stringify(result.bad));
+      if ('reason' in bad) return;
+      let row = jsonText(() => JSON.stringify(result.row));
+      if ('reason' in row) {
+        result.row = writableRow(result.row);
+        row = { value: JSON.stringify(result.row) };
+      }
+      cache.addBad(bad.value, result.row, row.value.length);
     }
-    let rowJson = stringify(result.row);
-    if (typeof rowJson !== 'string') {
-      result.row = writableRow(result.row);
-      rowJson = stringify(result.row) as string;
-    }
-    if ('good' in result) cache.addGood(result.good, json, result.row, rowJson.length);
-    else cache.addBad(json, result.row, rowJson.length);
     printer?.print(result);
   }
 
@@ -234,15 +241,26 @@ function checkOptions(options: CollectorOptions) {
   return { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins };
 }
 
-/** A row without its entity and event columns (the deep or huge part), but for its failures. */
-function writableRow(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).filter(([key, value]) => (!key.startsWith('contexts_') && !key.startsWith('unstruct_event_')) || (key === FAILURE_COLUMN && typeof stringify(value) === 'string')));
+/**
+ * About the characters of a good event's row as JSON, without writing it: its atomic values (strings,
+ * numbers) and, for its entity and event columns, a share of the event's JSON that holds the same data.
+ */
+function rowChars(row: Record<string, unknown>): number {
+  let chars = 2;
+  for (const [key, value] of Object.entries(row)) chars += key.length + 4 + (typeof value === 'string' ? value.length : typeof value === 'object' ? 256 : 12);
+  return chars;
 }
 
-/** `JSON.stringify`, or why the value cannot be written (nested too deep, or larger than a string may be). */
-function stringify(value: unknown): string | { reason: string } {
+/** A row without its entity and event columns (the deep or huge part), but for its failures. */
+function writableRow(row: Record<string, unknown>): Record<string, unknown> {
+  const keep = ([key, value]: [string, unknown]) => (!key.startsWith('contexts_') && !key.startsWith('unstruct_event_')) || (key === FAILURE_COLUMN && 'value' in jsonText(() => JSON.stringify(value)));
+  return Object.fromEntries(Object.entries(row).filter(keep));
+}
+
+/** JSON made by `write`, or why it cannot be (nested too deep, or larger than a string may be). */
+function jsonText<T>(write: () => T): { value: T } | { reason: string } {
   try {
-    return JSON.stringify(value);
+    return { value: write() };
   } catch (error) {
     return { reason: error instanceof RangeError && /call stack/i.test(error.message) ? 'too deep' : `too large (${(error as Error).message})` };
   }

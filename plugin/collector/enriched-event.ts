@@ -5,32 +5,54 @@
  * `--output-tsv` and answers from `/micro/events`.
  */
 
-/** The enriched event's fields in TSV order (Snowplow's canonical event model). */
-export const ENRICHED_FIELDS = [
-  'app_id', 'platform', 'etl_tstamp', 'collector_tstamp', 'dvce_created_tstamp', 'event', 'event_id', 'txn_id',
-  'name_tracker', 'v_tracker', 'v_collector', 'v_etl', 'user_id', 'user_ipaddress', 'user_fingerprint',
-  'domain_userid', 'domain_sessionidx', 'network_userid', 'geo_country', 'geo_region', 'geo_city', 'geo_zipcode',
-  'geo_latitude', 'geo_longitude', 'geo_region_name', 'ip_isp', 'ip_organization', 'ip_domain', 'ip_netspeed',
-  'page_url', 'page_title', 'page_referrer', 'page_urlscheme', 'page_urlhost', 'page_urlport', 'page_urlpath',
-  'page_urlquery', 'page_urlfragment', 'refr_urlscheme', 'refr_urlhost', 'refr_urlport', 'refr_urlpath',
-  'refr_urlquery', 'refr_urlfragment', 'refr_medium', 'refr_source', 'refr_term', 'mkt_medium', 'mkt_source',
-  'mkt_term', 'mkt_content', 'mkt_campaign', 'contexts', 'se_category', 'se_action', 'se_label', 'se_property',
-  'se_value', 'unstruct_event', 'tr_orderid', 'tr_affiliation', 'tr_total', 'tr_tax', 'tr_shipping', 'tr_city',
-  'tr_state', 'tr_country', 'ti_orderid', 'ti_sku', 'ti_name', 'ti_category', 'ti_price', 'ti_quantity',
-  'pp_xoffset_min', 'pp_xoffset_max', 'pp_yoffset_min', 'pp_yoffset_max', 'useragent', 'br_name', 'br_family',
-  'br_version', 'br_type', 'br_renderengine', 'br_lang', 'br_features_pdf', 'br_features_flash',
-  'br_features_java', 'br_features_director', 'br_features_quicktime', 'br_features_realplayer',
-  'br_features_windowsmedia', 'br_features_gears', 'br_features_silverlight', 'br_cookies', 'br_colordepth',
-  'br_viewwidth', 'br_viewheight', 'os_name', 'os_family', 'os_manufacturer', 'os_timezone', 'dvce_type',
-  'dvce_ismobile', 'dvce_screenwidth', 'dvce_screenheight', 'doc_charset', 'doc_width', 'doc_height',
-  'tr_currency', 'tr_total_base', 'tr_tax_base', 'tr_shipping_base', 'ti_currency', 'ti_price_base',
-  'base_currency', 'geo_timezone', 'mkt_clickid', 'mkt_network', 'etl_tags', 'dvce_sent_tstamp',
-  'refr_domain_userid', 'refr_dvce_tstamp', 'derived_contexts', 'domain_sessionid', 'derived_tstamp',
-  'event_vendor', 'event_name', 'event_format', 'event_version', 'event_fingerprint', 'true_tstamp',
-] as const;
+/**
+ * The enriched event's fields in TSV order (Snowplow's canonical event model), all `null`. Written as a
+ * literal so that V8 gives it (and its copies) fast properties: an object of 131 fields built key by key is
+ * slow to fill and to serialize.
+ */
+const NULL_EVENT = {
+  app_id: null, platform: null, etl_tstamp: null, collector_tstamp: null, dvce_created_tstamp: null,
+  event: null, event_id: null, txn_id: null, name_tracker: null, v_tracker: null, v_collector: null,
+  v_etl: null, user_id: null, user_ipaddress: null, user_fingerprint: null, domain_userid: null,
+  domain_sessionidx: null, network_userid: null, geo_country: null, geo_region: null, geo_city: null,
+  geo_zipcode: null, geo_latitude: null, geo_longitude: null, geo_region_name: null, ip_isp: null,
+  ip_organization: null, ip_domain: null, ip_netspeed: null, page_url: null, page_title: null,
+  page_referrer: null, page_urlscheme: null, page_urlhost: null, page_urlport: null, page_urlpath: null,
+  page_urlquery: null, page_urlfragment: null, refr_urlscheme: null, refr_urlhost: null, refr_urlport: null,
+  refr_urlpath: null, refr_urlquery: null, refr_urlfragment: null, refr_medium: null, refr_source: null,
+  refr_term: null, mkt_medium: null, mkt_source: null, mkt_term: null, mkt_content: null, mkt_campaign: null,
+  contexts: null, se_category: null, se_action: null, se_label: null, se_property: null, se_value: null,
+  unstruct_event: null, tr_orderid: null, tr_affiliation: null, tr_total: null, tr_tax: null,
+  tr_shipping: null, tr_city: null, tr_state: null, tr_country: null, ti_orderid: null, ti_sku: null,
+  ti_name: null, ti_category: null, ti_price: null, ti_quantity: null, pp_xoffset_min: null,
+  pp_xoffset_max: null, pp_yoffset_min: null, pp_yoffset_max: null, useragent: null, br_name: null,
+  br_family: null, br_version: null, br_type: null, br_renderengine: null, br_lang: null,
+  br_features_pdf: null, br_features_flash: null, br_features_java: null, br_features_director: null,
+  br_features_quicktime: null, br_features_realplayer: null, br_features_windowsmedia: null,
+  br_features_gears: null, br_features_silverlight: null, br_cookies: null, br_colordepth: null,
+  br_viewwidth: null, br_viewheight: null, os_name: null, os_family: null, os_manufacturer: null,
+  os_timezone: null, dvce_type: null, dvce_ismobile: null, dvce_screenwidth: null, dvce_screenheight: null,
+  doc_charset: null, doc_width: null, doc_height: null, tr_currency: null, tr_total_base: null,
+  tr_tax_base: null, tr_shipping_base: null, ti_currency: null, ti_price_base: null, base_currency: null,
+  geo_timezone: null, mkt_clickid: null, mkt_network: null, etl_tags: null, dvce_sent_tstamp: null,
+  refr_domain_userid: null, refr_dvce_tstamp: null, derived_contexts: null, domain_sessionid: null,
+  derived_tstamp: null, event_vendor: null, event_name: null, event_format: null, event_version: null,
+  event_fingerprint: null, true_tstamp: null,
+};
 
-export type EnrichedField = (typeof ENRICHED_FIELDS)[number];
+export type EnrichedField = keyof typeof NULL_EVENT;
+/** The fields in TSV order. */
+export const ENRICHED_FIELDS = Object.keys(NULL_EVENT) as EnrichedField[];
+
+/** An enriched event: every field, `null` where not set. */
 export type CanonicalEvent = Record<EnrichedField, unknown>;
+
+/** A canonical event with `fields` set and every other field `null`. */
+export function fullEvent(fields: Partial<CanonicalEvent>): CanonicalEvent {
+  const event: CanonicalEvent = { ...NULL_EVENT };
+  for (const field of Object.keys(fields) as EnrichedField[]) event[field] = fields[field];
+  return event;
+}
 
 const TIMESTAMP_FIELDS = new Set<string>(['etl_tstamp', 'collector_tstamp', 'dvce_created_tstamp', 'dvce_sent_tstamp', 'refr_dvce_tstamp', 'derived_tstamp', 'true_tstamp']);
 const DOUBLE_FIELDS = new Set<string>(['geo_latitude', 'geo_longitude', 'se_value', 'tr_total', 'tr_tax', 'tr_shipping', 'ti_price', 'tr_total_base', 'tr_tax_base', 'tr_shipping_base', 'ti_price_base']);
@@ -51,7 +73,7 @@ interface SelfDescribing {
  */
 export function analyticsJson(event: Partial<CanonicalEvent>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
-  for (const field of ENRICHED_FIELDS) {
+  for (const field of Object.keys(event) as EnrichedField[]) {
     const value = event[field];
     if (value !== null && value !== undefined && !SELF_DESCRIBING_FIELDS.has(field)) row[field] = value;
   }
@@ -82,6 +104,20 @@ export function fullAnalyticsJson(row: Record<string, unknown>): Record<string, 
  * Analytics SDKs name the column: dots and dashes become `_`, PascalCase becomes snake_case.
  */
 export function shreddedColumn(prefix: 'contexts_' | 'unstruct_event_', uri: string): string | null {
+  const key = `${prefix}${uri}`;
+  const known = COLUMN_NAMES.get(key);
+  if (known !== undefined) return known;
+  if (COLUMN_NAMES.size >= MAX_COLUMN_NAMES) COLUMN_NAMES.clear();
+  const name = columnName(prefix, uri);
+  COLUMN_NAMES.set(key, name);
+  return name;
+}
+
+/** Column names by prefix and schema URI: a few schemas name the columns of thousands of events. */
+const COLUMN_NAMES = new Map<string, string | null>();
+const MAX_COLUMN_NAMES = 10_000;
+
+function columnName(prefix: string, uri: string): string | null {
   const match = /^iglu:([^/]+)\/([^/]+)\/[^/]+\/(\d+)-\d+-\d+$/.exec(uri);
   if (match === null) return null;
   const vendor = match[1]!.replace(/[.-]/g, '_').toLowerCase();

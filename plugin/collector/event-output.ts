@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { enrichedTsv, fullAnalyticsJson, type CanonicalEvent } from './enriched-event.js';
+import { enrichedTsv, fullAnalyticsJson } from './enriched-event.js';
 import type { ProcessedEvent } from './events.js';
 
 /** Micro's `--output-json` (Analytics SDK JSON) and `--output-tsv` (enriched TSV). */
@@ -23,7 +23,7 @@ export class EventPrinter {
   ) {}
 
   print(event: ProcessedEvent): void {
-    if ('good' in event) this.#write(this.out, this.format === 'json' ? JSON.stringify(fullAnalyticsJson(event.row)) : enrichedTsv(event.good.event as Partial<CanonicalEvent>));
+    if ('good' in event) this.#write(this.out, this.format === 'json' ? JSON.stringify(fullAnalyticsJson(event.row)) : enrichedTsv(event.good.event));
     else this.#write(this.err, event.bad.errors[1] ?? JSON.stringify(event.bad.errors));
   }
 

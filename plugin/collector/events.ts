@@ -4,7 +4,7 @@ import type { IgluValidator, ValidationIssue } from '../iglu/index.js';
 import { packageRoot } from '../iglu/package-root.js';
 import { SCHEMA_VIOLATIONS_SCHEMA } from '../schema-uris.js';
 import { canonicalEvent } from './canonical-event.js';
-import { analyticsJson, type CanonicalEvent } from './enriched-event.js';
+import { analyticsJson, fullEvent, type CanonicalEvent } from './enriched-event.js';
 import { FAILURE_SCHEMA, failureEntities } from './failure-entity.js';
 import { decodePointerSegment, toJsonPath } from './json-path.js';
 
@@ -36,13 +36,13 @@ export interface RawEvent {
   context: { timestamp: string; ipAddress: string; useragent: string | null; refererUri: string | null; headers: string[]; userId: string | null };
 }
 
-/** Micro's GoodEvent. `event` holds the canonical fields that need no enrichment pipeline. */
+/** Micro's GoodEvent. `event` holds the canonical fields that need no enrichment pipeline (the others `null`). */
 export interface GoodEvent {
   rawEvent: RawEvent;
   eventType: string | null;
   schema: string | null;
   contexts: string[];
-  event: Record<string, unknown>;
+  event: CanonicalEvent;
   incomplete: false;
 }
 
@@ -99,9 +99,10 @@ function toRawEvent(parameters: Record<string, string>, request: RequestInfo): R
 }
 
 function toGoodEvent(rawEvent: RawEvent, request: RequestInfo): ProcessedEvent {
-  const event = canonicalEvent(rawEvent.parameters, request, COLLECTOR_NAME);
+  const fields = canonicalEvent(rawEvent.parameters, request, COLLECTOR_NAME);
+  const event = fullEvent(fields);
   const contexts = (event.contexts as { data?: Array<{ schema?: unknown }> } | null)?.data ?? [];
-  const schema = event.event_vendor === null ? null : `iglu:${event.event_vendor}/${event.event_name}/${event.event_format}/${event.event_version}`;
+  const schema = event.event_vendor === null ? null : `iglu:${String(event.event_vendor)}/${String(event.event_name)}/${String(event.event_format)}/${String(event.event_version)}`;
   return {
     good: {
       rawEvent,
@@ -111,7 +112,7 @@ function toGoodEvent(rawEvent: RawEvent, request: RequestInfo): ProcessedEvent {
       event,
       incomplete: false,
     },
-    row: analyticsJson(event),
+    row: analyticsJson(fields),
   };
 }
 

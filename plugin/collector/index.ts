@@ -1,3 +1,5 @@
 export { startCollector, type CollectorOptions, type RunningCollector } from './collector.js';
 export type { GoodEventFilters } from './event-cache.js';
 export { BAD_EVENT_HEADLINE, type BadEvent, type GoodEvent, type RawEvent } from './events.js';
+export type { OutputFormat } from './event-output.js';
+export type { SessionsReport, UserTimeline, SessionSpan, SessionEventMark } from './session-timeline.js';

@@ -233,3 +233,54 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 }
+
+/**
+ * The queries behind the UI at 100k stored events, against one bare pass over them (the least any query
+ * that counts its matches must do): a page of `POST /micro/events` filtered on `app_id`, one sorted by a
+ * text column, and `/micro/sessions`. The rows are what the collector stores for a tracker's struct event
+ * with its `client_session` entity; 1000 users, 10 apps.
+ */
+export async function collectorQueries(): Promise<BenchRow[]> {
+  const { EventCache } = await import('../../plugin/collector/event-cache.js');
+  const { runEventsQuery, parseEventsQuery } = await import('../../plugin/collector/event-query.js');
+  const { sessionTimelines } = await import('../../plugin/collector/session-timeline.js');
+  const { shreddedColumn } = await import('../../plugin/collector/enriched-event.js');
+  const events = 100_000;
+  const column = shreddedColumn('contexts_', CLIENT_SESSION_SCHEMA)!;
+  const cache = new EventCache(events, 2 ** 40);
+  const users = Array.from({ length: 1000 }, () => uuidv4());
+  const event = { eventType: 'struct', schema: null, contexts: [CLIENT_SESSION_SCHEMA] } as never;
+  for (let i = 0; i < events; i++) {
+    const time = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+    const entity = { userId: users[i % 1000], sessionId: `s-${i % 3000}`, sessionIndex: 1 + (i % 3), eventIndex: Math.floor(i / 3000) + 1, storageMechanism: 'SQLITE', _schema_version: CLIENT_SESSION_SCHEMA };
+    const row = { app_id: `app-${i % 10}`, platform: 'srv', collector_tstamp: time, dvce_created_tstamp: time, event: 'struct', event_id: uuidv4(), se_category: 'shop', se_action: `action-${i % 97}`, [column]: [entity] };
+    cache.addGood(event, '{}', row, 600);
+  }
+  const variants = ['scan', 'filtered', 'sorted', 'sessions'] as const;
+  const filtered = parseEventsQuery({ page: 3, pageSize: 50, filters: [{ column: 'app_id', value: 'APP-7' }] });
+  const sorted = parseEventsQuery({ page: 3, pageSize: 50, sorting: { column: 'se_action', desc: false } });
+  const times = await alternate(5, variants, async (variant) => {
+    const start = performance.now();
+    if (variant === 'scan') {
+      let n = 0;
+      for (const stored of cache.events()) n += stored.valid ? 1 : 0;
+      if (n !== events) throw new Error('scan lost events');
+    } else if (variant === 'filtered') runEventsQuery(cache.events(), filtered);
+    else if (variant === 'sorted') runEventsQuery(cache.events(), sorted);
+    else sessionTimelines(cache.events());
+    return performance.now() - start;
+  });
+  const row = (variant: 'filtered' | 'sorted' | 'sessions', what: string, target: number): BenchRow => {
+    const r = ratios(times[variant], times.scan);
+    return {
+      case: `collector query: ${what}`,
+      measuredAs: `at 100k stored events (median ${median(times[variant]).toFixed(0)} ms) / one bare pass over them (${median(times.scan).toFixed(0)} ms)`,
+      result: ratio(median(r)),
+      spread: spread(r, ratio),
+      target: `<= ${target.toFixed(1)}`,
+      met: median(r) <= target ? 'yes' : 'no',
+      data: { ratios: r, ms: times },
+    };
+  };
+  return [row('filtered', 'a page filtered on app_id', 10), row('sorted', 'a page sorted by se_action', 40), row('sessions', '/micro/sessions', 40)];
+}
