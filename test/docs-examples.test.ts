@@ -128,6 +128,9 @@ const { run, skipped } = examples();
 describe('the shell examples of the README and docs/', () => {
   it('finds them, and every skipped block names the test that covers it', () => {
     expect(run.length).toBeGreaterThanOrEqual(10);
+    // Shell examples are fenced as ```sh, so this test sees every one.
+    const otherShells = DOCS.filter((doc) => /```(bash|shell|console|zsh)\n/.test(readFileSync(join(ROOT, doc), 'utf8')));
+    expect(otherShells).toEqual([]);
     for (const { doc, reason } of skipped) {
       const test = /\((test\/[\w.-]+\.test\.ts)\)/.exec(reason)?.[1];
       expect([doc, test !== undefined && existsSync(join(ROOT, test))]).toEqual([doc, true]);
