@@ -6,7 +6,7 @@ import { SCHEMA_VIOLATIONS_SCHEMA } from '../schema-uris.js';
 import { canonicalEvent } from './canonical-event.js';
 import { analyticsJson, fullEvent, type CanonicalEvent } from './enriched-event.js';
 import { FAILURE_SCHEMA, failureEntities } from './failure-entity.js';
-import { decodePointerSegment, toJsonPath } from './json-path.js';
+import { targetsOf, toJsonPath } from './data-report.js';
 
 const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 const COLLECTOR_NAME = `snowplow-client-session-${VERSION}`;
@@ -197,15 +197,6 @@ function failureMessages(issues: ValidationIssue[], validator: IgluValidator, at
   }
   for (const [schemaKey, dataReports] of reports) messages.push({ schemaKey, error: { error: 'ValidationError', dataReports } });
   return messages;
-}
-
-/** Micro's `targets`: for a type error the type found then the types expected; the property for presence errors. */
-function targetsOf(issue: ValidationIssue): string[] | null {
-  if (issue.keyword === 'type' && issue.found !== undefined && issue.expected !== undefined) return [issue.found, ...issue.expected.split(' or ')];
-  if (issue.keyword === 'required' || issue.keyword === 'additionalProperties') {
-    return [decodePointerSegment((issue.dataPath ?? '').slice((issue.dataPath ?? '').lastIndexOf('/') + 1))];
-  }
-  return null;
 }
 
 /** The bad row's `payload.raw`; parameter values are cut to the schema's 512 characters. */

@@ -1,6 +1,6 @@
 import type { ValidationIssue } from '../iglu/index.js';
 import { decodeEmbeddedJson, type EmbeddedJsonField } from '../iglu/json.js';
-import { toJsonPath } from './json-path.js';
+import { targetsOf, toJsonPath } from './data-report.js';
 
 /** The failure entity Micro 4 attaches to a failed event (`contexts_com_snowplowanalytics_snowplow_failure_1`). */
 export const FAILURE_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/failure/jsonschema/1-0-0';
@@ -72,7 +72,7 @@ function failureError(issue: ValidationIssue, source: FailureError['source'], co
     message: path === undefined ? issue.message : `${path}: ${issue.message}`,
     ...(path === undefined ? {} : { path }),
     keyword: issue.keyword,
-    targets: issue.keyword === 'type' && issue.found !== undefined && issue.expected !== undefined ? [issue.found, ...issue.expected.split(' or ')] : null,
+    targets: targetsOf(issue),
     field: issue.path,
   };
 }
