@@ -113,7 +113,7 @@ async function journey(endpoint: string, where: string, file: string): Promise<n
     const payload = tracker.track(event ?? buildStructEvent({ category: 'demo', action, label: run }), null, clock.now());
     if (payload?.eid !== undefined) steps.set(String(payload.eid), { step, action });
   };
-  const lifecycle = (tracker: Tracker, step: string, schema: string, data: Record<string, unknown>) =>
+  const selfDescribing = (tracker: Tracker, step: string, schema: string, data: Record<string, unknown>) =>
     track(tracker, step, schema.split('/')[1]!, buildSelfDescribingEvent({ event: { schema, data } }));
 
   let app = await launch();
@@ -122,11 +122,11 @@ async function journey(endpoint: string, where: string, file: string): Promise<n
   track(app.tracker, '30 s later', 'add_to_cart');
   clock.advance(11 * MINUTE);
   track(app.tracker, '11 min idle (fg timeout 10 min)', 'view_home');
-  lifecycle(app.tracker, 'app goes to background', APPLICATION_BACKGROUND_SCHEMA, { backgroundIndex: 1 });
+  selfDescribing(app.tracker, 'app goes to background', APPLICATION_BACKGROUND_SCHEMA, { backgroundIndex: 1 });
   clock.advance(6 * MINUTE);
   track(app.tracker, '6 min in background (bg timeout 5 min)', 'background_sync');
   clock.advance(MINUTE);
-  lifecycle(app.tracker, 'back in the foreground 1 min later', APPLICATION_FOREGROUND_SCHEMA, { foregroundIndex: 1 });
+  selfDescribing(app.tracker, 'back in the foreground 1 min later', APPLICATION_FOREGROUND_SCHEMA, { foregroundIndex: 1 });
   await app.tracker.flush();
   await app.session.close();
 

@@ -91,11 +91,13 @@ export function analyticsJson(event: Partial<CanonicalEvent>): Record<string, un
   return row;
 }
 
+/** The atomic fields, all `null`: copies of it keep fast properties (see `NULL_EVENT`). */
+const { contexts: _contexts, derived_contexts: _derived, unstruct_event: _unstruct, ...NULL_ATOMIC } = NULL_EVENT;
+
 /** The Analytics SDK JSON with every atomic field present (null when unknown), as `/micro/events` answers. */
 export function fullAnalyticsJson(row: Record<string, unknown>): Record<string, unknown> {
-  const full: Record<string, unknown> = {};
-  for (const field of ENRICHED_FIELDS) if (!SELF_DESCRIBING_FIELDS.has(field)) full[field] = row[field] ?? null;
-  for (const [key, value] of Object.entries(row)) if (!(key in full)) full[key] = value;
+  const full: Record<string, unknown> = { ...NULL_ATOMIC };
+  for (const key of Object.keys(row)) full[key] = row[key];
   return full;
 }
 

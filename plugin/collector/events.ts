@@ -153,11 +153,8 @@ function badEvent(request: RequestInfo, rawEvent: RawEvent | null, issues: Valid
  * failure entities in `contexts_com_snowplowanalytics_snowplow_failure_1`.
  */
 function failedEventRow(request: RequestInfo, rawEvent: RawEvent | null, issues: ValidationIssue[], validator: IgluValidator): EventRow {
-  const collectorTime = request.timestamp.toISOString();
-  const event: Partial<CanonicalEvent> =
-    rawEvent === null
-      ? { collector_tstamp: collectorTime, etl_tstamp: collectorTime, derived_tstamp: collectorTime, v_collector: COLLECTOR_NAME, v_etl: COLLECTOR_NAME, user_ipaddress: request.ipAddress, useragent: request.userAgent }
-      : canonicalEvent(rawEvent.parameters, request, COLLECTOR_NAME);
+  // No payload to read (a body that is not JSON, …): what the request itself says.
+  const event = canonicalEvent(rawEvent?.parameters ?? {}, request, COLLECTOR_NAME);
   const failures = failureEntities(issues, rawEvent?.parameters ?? null, {
     at: request.timestamp,
     component: 'snowplow-client-session',
