@@ -71,6 +71,8 @@ function compareObjects(previous: Json, next: Json, pointer: string, model: stri
 }
 
 function compareSubschemas(previous: Json, next: Json, pointer: string, model: string[], revision: string[]): void {
+  const typeChange = changedType(previous, next);
+  if (typeChange !== null) model.push(`${pointer}: ${typeChange}`);
   for (const reason of tightened(previous, next)) revision.push(`${pointer}: ${reason}`);
   compareObjects(previous, next, pointer, model, revision);
   if (isObject(previous.items) && isObject(next.items)) compareSubschemas(previous.items, next.items, `${pointer}/items`, model, revision);
@@ -80,13 +82,26 @@ const UPPER = ['maxLength', 'maxItems', 'maxProperties', 'maximum'];
 const LOWER = ['minLength', 'minItems', 'minProperties', 'minimum'];
 const EXACT = ['pattern', 'format', 'multipleOf'];
 
+const typesOf = (s: Json) => (s.type === undefined ? null : new Set<unknown>(Array.isArray(s.type) ? s.type : [s.type]));
+const allows = (types: Set<unknown> | null, t: unknown) => types === null || types.has(t) || (t === 'integer' && types.has('number'));
+
+/** The docs' "change the type of an existing field": no value of the old non-null types is allowed any more. */
+function changedType(previous: Json, next: Json): string | null {
+  const [before, after] = [typesOf(previous), typesOf(next)];
+  if (before === null || after === null) return null;
+  const kept = [...before].filter((t) => t !== 'null' && allows(after, t));
+  const old = [...before].filter((t) => t !== 'null');
+  return old.length > 0 && kept.length === 0 ? `the type changed from ${old.join(', ')} to ${[...after].join(', ')}` : null;
+}
+
 /** The constraints of one property that accept less than before. */
 function tightened(previous: Json, next: Json): string[] {
   const reasons: string[] = [];
-  const types = (s: Json) => (s.type === undefined ? null : new Set<unknown>(Array.isArray(s.type) ? s.type : [s.type]));
-  const [before, after] = [types(previous), types(next)];
-  const lost = before === null ? [] : [...before].filter((t) => after === null || !after.has(t));
-  if (after !== null && (before === null || lost.length > 0)) reasons.push(before === null ? 'a type is set now' : `the type no longer allows ${lost.join(', ')}`);
+  const [before, after] = [typesOf(previous), typesOf(next)];
+  const lost = before === null ? [] : [...before].filter((t) => !allows(after, t));
+  if (after !== null && (before === null || lost.length > 0) && changedType(previous, next) === null) {
+    reasons.push(before === null ? 'a type is set now' : `the type no longer allows ${lost.join(', ')}`);
+  }
   const bound = (key: string, moved: string, allowed: (n: number, p: number) => boolean) => {
     const [p, n] = [previous[key], next[key]];
     if (typeof n !== 'number' || (typeof p === 'number' && allowed(n, p))) return;
