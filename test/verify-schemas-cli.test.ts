@@ -37,7 +37,7 @@ async function published(dir: string): Promise<void> {
 }
 
 describe('issue 26 reproduction', () => {
-  it('a 1-0-1 that turns a string into an integer passes lint:schemas and fails verify:schemas (parquet); Redshift's VARCHAR column takes the integer, and the advice says MODEL', () =>
+  it('a 1-0-1 that turns a string into an integer passes lint:schemas and fails verify:schemas (parquet); the Redshift VARCHAR column takes the integer, and the advice says MODEL', () =>
     withTempDir(async (dir) => {
       await write(dir, {
         'com.acme/cart/jsonschema/1-0-0': schema('cart', '1-0-0', { sku: { description: 'SKU', type: ['string', 'null'], maxLength: 20 } }),
