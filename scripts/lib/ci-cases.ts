@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import type { LintIssue, LintReport, VerifyReport } from '../../plugin/iglu/index.js';
+import { bumpRank } from '../../plugin/iglu/evolution/advice.js';
 import { isSchemaPath } from '../../plugin/iglu/schema-files.js';
 import { walkFiles } from '../../plugin/iglu/walk-files.js';
 import { lineOf, type CiCase, type CiFailure } from './ci-report.js';
@@ -40,8 +41,6 @@ export async function lintCases(report: LintReport, input: string): Promise<CiCa
   return cases;
 }
 
-const RANK = { ADDITION: 0, REVISION: 1, MODEL: 2 } as const;
-
 /** `verify:schemas`: one testcase per checked version (its breaking changes fail it, too small a bump warns), per edited published version, per unreadable file. */
 export async function verifyCases(report: VerifyReport, advice: (v: VerifyReport['versions'][number]) => string | null): Promise<CiCase[]> {
   const cases: CiCase[] = [];
@@ -56,7 +55,7 @@ export async function verifyCases(report: VerifyReport, advice: (v: VerifyReport
       failures.push({ message: `${c.description} (compared with the model up to ${c.previous})`, title: `breaking change (${report.target})`, file: c.file, line: await lineOf(c.file, c.pointer) });
     }
     const text = advice(v);
-    if (text !== null && v.chosen !== null && v.smallest !== null && RANK[v.smallest] > RANK[v.chosen]) failures.push({ level: 'warning', message: text, title: 'SchemaVer', file: v.file, line: 1 });
+    if (text !== null && v.chosen !== null && v.smallest !== null && bumpRank(v.smallest) > bumpRank(v.chosen)) failures.push({ level: 'warning', message: text, title: 'SchemaVer', file: v.file, line: 1 });
     cases.push({ name: v.schema, classname, failures });
   }
   return cases;

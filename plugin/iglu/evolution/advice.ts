@@ -8,6 +8,8 @@
  *   previous version allowed additional properties (SchemaVer's own example), or a constraint tightened;
  * - ADDITION: compatible with all historical data.
  */
+import { pointerSegment } from './ddl-schema.js';
+
 export type Bump = 'MODEL' | 'REVISION' | 'ADDITION';
 
 export type Version = readonly [number, number, number];
@@ -66,7 +68,7 @@ function compareObjects(previous: Json, next: Json, pointer: string, model: stri
   if (wasOpen && next.additionalProperties === false) revision.push(`${at(pointer)}: additionalProperties is false now`);
   for (const key of Object.keys(after)) {
     const [p, n] = [before[key], after[key]];
-    if (isObject(p) && isObject(n)) compareSubschemas(p, n, `${pointer}/properties/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, model, revision);
+    if (isObject(p) && isObject(n)) compareSubschemas(p, n, `${pointer}/properties/${pointerSegment(key)}`, model, revision);
   }
 }
 

@@ -104,7 +104,7 @@ export function decodeSchema(json: unknown, pointer = ''): DdlSchema {
 
 function schemaMap(value: unknown, pointer: string): Map<string, DdlSchema> | undefined {
   if (!isObject(value)) return undefined;
-  return new Map(Object.entries(value).map(([key, sub]) => [key, decodeSchema(sub, `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`)]));
+  return new Map(Object.entries(value).map(([key, sub]) => [key, decodeSchema(sub, `${pointer}/${pointerSegment(key)}`)]));
 }
 
 function typeSpec(value: unknown): TypeSpec | undefined {
@@ -182,6 +182,11 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
   return JSON.stringify(value) ?? 'null';
+}
+
+/** A key as a JSON Pointer segment (`~` → `~0`, `/` → `~1`). */
+export function pointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

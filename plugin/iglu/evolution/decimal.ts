@@ -55,9 +55,3 @@ export function precision(d: Decimal): number {
 export function absDecimal(d: Decimal): Decimal {
   return d.unscaled < 0n ? { unscaled: -d.unscaled, scale: d.scale } : d;
 }
-
-export function decimalText(d: Decimal): string {
-  if (d.scale <= 0) return (d.unscaled * 10n ** BigInt(-d.scale)).toString();
-  const digits = (d.unscaled < 0n ? -d.unscaled : d.unscaled).toString().padStart(d.scale + 1, '0');
-  return `${d.unscaled < 0n ? '-' : ''}${digits.slice(0, -d.scale)}.${digits.slice(-d.scale)}`;
-}

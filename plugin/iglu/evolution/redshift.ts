@@ -1,4 +1,5 @@
-import { canBeNull, isUnionType, possiblyWithNull, typeOfSet, withType, type DdlSchema } from './ddl-schema.js';
+import { isWhole, toBigInt } from './decimal.js';
+import { canBeNull, isUnionType, pointerSegment, possiblyWithNull, typeOfSet, withType, type DdlSchema } from './ddl-schema.js';
 import { compareNames, snakeCase } from './parquet.js';
 
 /**
@@ -30,7 +31,7 @@ interface Leaf {
   schema: DdlSchema;
 }
 
-const pointerOf = (steps: Step[]) => steps.map((s) => `/${'field' in s ? s.field.replace(/~/g, '~0').replace(/\//g, '~1') : 'keyword' in s ? s.keyword : s.index}`).join('');
+const pointerOf = (steps: Step[]) => steps.map((s) => `/${'field' in s ? pointerSegment(s.field) : 'keyword' in s ? s.keyword : s.index}`).join('');
 const keyOf = (steps: Step[]) => JSON.stringify(steps);
 const IGNORED = new Set(['items', 'patternProperties', 'oneOf', 'additionalProperties']);
 
@@ -169,27 +170,19 @@ function intSize(max: bigint): ColumnType {
 function integerSuggestion(s: DdlSchema): ColumnType | null {
   const isInteger = possiblyWithNull(s.type, 'integer');
   if (s.type !== undefined && s.maximum !== undefined && isInteger) {
-    return s.maximum.integer ? intSize(wholeOf(s.maximum.value)) : { kind: 'RedshiftDecimal', precision: null, scale: null };
+    return s.maximum.integer ? intSize(toBigInt(s.maximum.value)) : { kind: 'RedshiftDecimal', precision: null, scale: null };
   }
   if (s.enum !== undefined && (s.type === undefined || isInteger)) {
-    const whole = s.enum.map((e) => (e.number !== undefined && e.number.scale <= 0 ? wholeOf(e.number) : e.number !== undefined && isWholeDecimal(e.number) ? wholeOf(e.number) : null));
+    const whole = s.enum.map((e) => (e.number !== undefined && isWhole(e.number) ? toBigInt(e.number) : null));
     if (whole.length === 0 || whole.some((w) => w === null)) return null;
     return intSize(whole.reduce((a, b) => (a! > b! ? a : b))!);
   }
   if (s.type !== undefined && isInteger) return simple('RedshiftBigInt');
   if (s.multipleOf?.integer === true) {
     if (s.maximum === undefined) return simple('RedshiftInteger');
-    return s.maximum.integer ? intSize(wholeOf(s.maximum.value)) : { kind: 'RedshiftDecimal', precision: null, scale: null };
+    return s.maximum.integer ? intSize(toBigInt(s.maximum.value)) : { kind: 'RedshiftDecimal', precision: null, scale: null };
   }
   return null;
-}
-
-function isWholeDecimal(d: { unscaled: bigint; scale: number }): boolean {
-  return d.scale <= 0 || d.unscaled % 10n ** BigInt(d.scale) === 0n;
-}
-
-function wholeOf(d: { unscaled: bigint; scale: number }): bigint {
-  return d.scale <= 0 ? d.unscaled * 10n ** BigInt(-d.scale) : d.unscaled / 10n ** BigInt(d.scale);
 }
 
 function varcharSuggestion(s: DdlSchema): ColumnType | null {

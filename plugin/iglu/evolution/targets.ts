@@ -1,4 +1,4 @@
-import type { DdlSchema } from './ddl-schema.js';
+import { pointerSegment, type DdlSchema } from './ddl-schema.js';
 import { buildField, normalizeField, normalizeName, showType, type ParquetField } from './parquet.js';
 import { ARRAY_DOWN, assessParquetMigration, describeParquetMigration, isBreaking, mergeParquetFields, type ParquetMigration } from './parquet-migrations.js';
 import { redshiftColumns, sqlType, type Column } from './redshift.js';
@@ -89,7 +89,7 @@ function pointerOfParquetPath(path: string[], raw: Record<string, unknown>): str
     const properties = (current.properties ?? {}) as Record<string, unknown>;
     const key = Object.keys(properties).find((k) => k === segment) ?? Object.keys(properties).find((k) => normalizeName(k) === segment);
     if (key === undefined) break;
-    pointer += `/properties/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    pointer += `/properties/${pointerSegment(key)}`;
     node = properties[key];
   }
   return pointer;

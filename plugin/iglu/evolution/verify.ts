@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { compareSchemaVer, parseSchemaText, readSchemaFiles, type SchemaFile, type SchemaFileIssue } from '../schema-files.js';
 import { bumped, bumpRank, chosenBump, smallestBump, type Bump } from './advice.js';
-import { canonicalJson, decodeSchema, SchemaDecodingError, type DdlSchema } from './ddl-schema.js';
+import { canonicalJson, decodeSchema, pointerSegment, SchemaDecodingError, type DdlSchema } from './ddl-schema.js';
 import { rulesFor, type EvolutionTarget, type TargetChange } from './targets.js';
 
 /** A schema as published at the base (a git ref): its path inside the repository, and its text there. */
@@ -132,7 +132,7 @@ function differences(a: unknown, b: unknown, pointer: string): string[] {
   const objects = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (objects(a) && objects(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
-    return keys.flatMap((k) => differences(a[k], b[k], `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+    return keys.flatMap((k) => differences(a[k], b[k], `${pointer}/${pointerSegment(k)}`));
   }
   return canonicalJson(a) === canonicalJson(b) ? [] : [pointer];
 }
