@@ -81,10 +81,11 @@ function withNullType(schema: DdlSchema): NonNullable<DdlSchema['type']> {
   return { types: new Set([...type.types, 'null']), union: true };
 }
 
-/** A leaf already saved above this pointer has a union type: its subschemas make no columns. */
+/** A leaf already saved above this pointer (or at it) has a union type: its subschemas make no columns. */
 function insideUnionLeaf(steps: Step[], leaves: Map<string, Leaf>): boolean {
-  for (const leaf of leaves.values()) {
-    if (leaf.steps.length <= steps.length && keyOf(steps.slice(0, leaf.steps.length)) === keyOf(leaf.steps) && leaf.schema.type !== undefined && isUnionType(leaf.schema.type)) return true;
+  for (let length = 0; length <= steps.length; length++) {
+    const leaf = leaves.get(keyOf(steps.slice(0, length)));
+    if (leaf?.schema.type !== undefined && isUnionType(leaf.schema.type)) return true;
   }
   return false;
 }

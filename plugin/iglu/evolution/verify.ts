@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { compareSchemaVer, parseSchemaText, readSchemaFiles, type SchemaFile, type SchemaFileIssue } from '../schema-files.js';
 import { bumped, bumpRank, chosenBump, smallestBump, type Bump } from './advice.js';
 import { canonicalJson, decodeSchema, pointerSegment, SchemaDecodingError, type DdlSchema } from './ddl-schema.js';
@@ -102,7 +102,8 @@ function withBase(input: string, working: SchemaFile[], published: readonly Publ
   const members: Array<Omit<Member, 'ddl'>> = [];
   const publishedUris = new Set<string>();
   for (const { path, text } of published) {
-    const parsed = parseSchemaText(text, join(input, path), join(input, path));
+    const file = join(input, path);
+    const parsed = parseSchemaText(text, file, relative(process.cwd(), file) || file);
     if ('issue' in parsed) {
       report.errors.push({ ...parsed.issue, message: `at the base: ${parsed.issue.message}` });
       continue;
