@@ -31,7 +31,7 @@ ${CI_REPORT_USAGE}
   -h, --help        this text
 
 Exit codes: 0 no breaking change, 1 a breaking change within one model or a published version edited in
-place, 2 usage error, a schema that cannot be read, or a git error.`;
+place, 2 usage error, a schema that cannot be read, no schema at all, or a git error.`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCommandLine(process.argv.slice(2), {

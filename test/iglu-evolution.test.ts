@@ -394,6 +394,12 @@ describe('the check over a repository', () => {
       ]);
     }));
 
+  it('reports an input with no schema file: nothing was checked, which is not a pass', () =>
+    withTempDir(async (dir) => {
+      const report = await verifyRepository(dir);
+      expect(report.errors).toEqual([{ file: dir, kind: 'io', message: `${dir} is empty: no <vendor>/<name>/jsonschema/<version> file`, path: '' }]);
+    }));
+
   it('reports a schema schema-ddl cannot read, and what it could not read', () =>
     withTempDir(async (dir) => {
       await repository(dir, { 'com.test/test/jsonschema/1-0-0': { ...igluctlSchema('1-0-0', { id: { type: 'string', minimum: 'five' } }) } });

@@ -80,6 +80,9 @@ export async function verifyRepository(input: string, options: VerifyOptions = {
   const target = options.target ?? 'parquet';
   const read = await readSchemaFiles(input);
   const report: VerifyReport = { target, changes: [], versions: [], edited: [], files: [], errors: [...read.issues], breaking: 0 };
+  if (read.files === 0 && (options.published ?? []).length === 0) {
+    report.errors.push({ file: input, kind: 'io', message: `${input} is empty: no <vendor>/<name>/jsonschema/<version> file`, path: '' });
+  }
   const members = withBase(input, read.schemas, options.published, report);
   const decoded: Member[] = [];
   for (const member of members) {
