@@ -5,6 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { BIGQUERY_LINTERS, LINTERS, SKIPPABLE_LINTERS, lintRepository, parseIgluUri, type LintIssue } from '../plugin/iglu/index.js';
+import { lintCases } from './lib/ci-cases.js';
+import { CI_REPORT_OPTIONS, CI_REPORT_USAGE, CiReport, ciOptionsOf } from './lib/ci-report.js';
 import { EXIT, Output, UsageError, parseCommandLine, runCommand } from './lib/cli.js';
 import { resolverConfigOf } from './lib/resolver-option.js';
 import { describeIoError } from '../plugin/iglu/walk-files.js';
@@ -26,6 +28,7 @@ Options:
   --bigquery           also run schema-ddl's BigQuery linters (${BIGQUERY_LINTERS.join(', ')}), as igluctl
                        releases on schema-ddl 0.14.2+ do; the default is igluctl 0.10.1's set (Iglu Central's CI)
   --json               print {"schemas":n,"failed":n,"issues":[{file,linter,level,message,path}]}
+${CI_REPORT_USAGE}
   -h, --help           this text
 
 Exit codes: 0 no issues, 1 issues found (or nothing to lint), 2 usage error or an input path that cannot be read.`;
@@ -38,6 +41,7 @@ async function main(): Promise<number> {
     bigquery: { type: 'boolean' },
     resolver: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    ...CI_REPORT_OPTIONS,
   });
   if (values.help === true) {
     process.stdout.write(`${USAGE}\n`);
@@ -53,6 +57,7 @@ async function main(): Promise<number> {
     if (linter === undefined) throw new UsageError(`--skip-checks: unknown linter "${name}"; known: ${Object.keys(LINTERS).join(', ')}`);
     if (linter.level === 'Error') throw new UsageError(`--skip-checks: "${name}" is an Error-level linter and cannot be skipped`);
   }
+  const ci = ciOptionsOf(values);
   await resolverConfigOf(values.resolver as string | undefined);
   const repository = positionals[0] ?? 'schemas';
   const info = await stat(repository).catch((error: unknown) => {
@@ -60,14 +65,15 @@ async function main(): Promise<number> {
   });
   if (!info.isDirectory() && !info.isFile()) throw new Error(`${repository} is neither a folder nor a file`);
 
-  const report = await lintRepository(repository, { skipChecks, skipSchemas, bigquery: values.bigquery === true });
   const output = new Output();
+  const reports = await CiReport.open('lint:schemas', ci, output);
+  const report = await lintRepository(repository, { skipChecks, skipSchemas, bigquery: values.bigquery === true });
   if (values.json === true) await output.write(`${JSON.stringify(report)}\n`);
-  else {
-    for (const issue of report.issues) await output.write(`${humanLine(issue)}\n`);
-    await output.write(`${report.schemas} schemas, ${report.failed} failed, ${report.issues.length} issues\n`);
-  }
+  else if (!reports.github) for (const issue of report.issues) await output.write(`${humanLine(issue)}\n`);
+  for (const testcase of await lintCases(report, repository)) await reports.add(testcase);
+  if (values.json !== true) await output.write(`${report.schemas} schemas, ${report.failed} failed, ${report.issues.length} issues\n`);
   await output.flush();
+  await reports.close();
   return report.issues.length > 0 ? EXIT.invalid : EXIT.ok;
 }
 

@@ -4,6 +4,8 @@
  * against Iglu schemas. Exit 0 all valid, 1 any invalid, 2 usage or I/O errors.
  */
 import { IgluValidator, type ValidationReport } from '../plugin/iglu/index.js';
+import { validateCase } from './lib/ci-cases.js';
+import { CI_REPORT_OPTIONS, CI_REPORT_USAGE, CiReport, ciOptionsOf } from './lib/ci-report.js';
 import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
 import { resolverConfigOf } from './lib/resolver-option.js';
 import { expandInputs, readInstances, type InputFormat, type InputItem } from './lib/instance-source.js';
@@ -24,6 +26,7 @@ Options:
   --json            print one JSON report: {"results":[{file,line,schema,valid,errors:[{path,keyword,message}],notes?}],"valid":n,"invalid":n}
   --only-invalid    leave valid instances out of the --json results
   --format <f>      json or ndjson: how to read every input (default: by file extension)
+${CI_REPORT_USAGE}
   -h, --help        this text
 
 Verdicts are Snowplow's (Enrich, Micro): draft-04, numbers judged on their JSON text (1.0 is not an
@@ -50,6 +53,7 @@ async function main(): Promise<number> {
     'only-invalid': { type: 'boolean' },
     format: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
+    ...CI_REPORT_OPTIONS,
   });
   if (values.help === true) {
     process.stdout.write(`${USAGE}\n`);
@@ -59,6 +63,7 @@ async function main(): Promise<number> {
   const format = values.format as string | undefined;
   if (format !== undefined && format !== 'json' && format !== 'ndjson') throw new UsageError(`--format must be json or ndjson, got ${format}`);
   if (positionals.filter((p) => p === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
+  const ci = ciOptionsOf(values);
 
   const repositories = (values.schemas as string[] | undefined) ?? [];
   await checkFolders('--schemas', repositories);
@@ -69,6 +74,7 @@ async function main(): Promise<number> {
   const json = values.json === true;
   const onlyInvalid = values['only-invalid'] === true;
   const output = new Output();
+  const reports = await CiReport.open('validate', ci, output);
   const progress = new Progress(positionals);
   await progress.start();
   const counts = { valid: 0, invalid: 0, io: 0 };
@@ -77,11 +83,12 @@ async function main(): Promise<number> {
   if (json) await output.write('{"results":[');
 
   const emit = async (result: ValidateResult): Promise<void> => {
+    if (reports.active) await reports.add(validateCase(result));
     if (json) {
       if (onlyInvalid && result.valid) return;
       await output.write(`${first ? '' : ','}\n${JSON.stringify(result)}`);
       first = false;
-    } else if (!result.valid) {
+    } else if (!result.valid && !reports.github) {
       await output.write(`${humanLine(result)}\n`);
     }
   };
@@ -113,6 +120,7 @@ async function main(): Promise<number> {
     await output.write(`${counts.valid} valid, ${counts.invalid} invalid${io}\n`);
   }
   await output.flush();
+  await reports.close();
   for (const note of notes) process.stderr.write(`validate: note: ${note}\n`);
   if (none) process.stderr.write(`validate: no instance found in ${positionals.join(', ')} (.json, .ndjson, .jsonl files, or standard input)\n`);
   if (counts.io > 0) return EXIT.error;

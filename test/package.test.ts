@@ -35,7 +35,7 @@ describe('the packed package', () => {
   it('holds what users run: the library, the three commands, the collector UI, schemas/, LICENSE; no bench, demo or source maps', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'dist/plugin/index.js', 'dist/plugin/index.d.ts', 'dist/scripts/validate.js', 'dist/scripts/lint-schemas.js', 'dist/scripts/collector.js', 'dist/ui/index.html', 'dist/ui/app.js', 'dist/ui/app.css', 'schemas/com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2']));
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'dist/plugin/index.js', 'dist/plugin/index.d.ts', 'dist/scripts/validate.js', 'dist/scripts/lint-schemas.js', 'dist/scripts/verify-schemas.js', 'dist/scripts/collector.js', 'dist/ui/index.html', 'dist/ui/app.js', 'dist/ui/app.css', 'schemas/com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2']));
     expect(files.filter((f) => f.endsWith('.map') || /bench|demo|redis-server/.test(f) || f.startsWith('plugin/') || f.startsWith('test/'))).toEqual([]);
   });
 

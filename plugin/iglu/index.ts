@@ -7,3 +7,15 @@ export { PACKAGE_SCHEMAS } from './package-root.js';
 export * from '../schema-uris.js';
 export { lintRepository, BIGQUERY_LINTERS, LINTERS, SKIPPABLE_LINTERS, type LintIssue, type LintLevel, type LintReport } from './lint.js';
 export { parseJsonExact, numberTextAt } from './exact-json.js';
+export { readSchemaFiles, type SchemaFile, type SchemaFileIssue } from './schema-files.js';
+export {
+  verifyRepository,
+  type EditedSchema,
+  type PublishedSchema,
+  type SchemaChange,
+  type VerifyOptions,
+  type VerifyReport,
+  type VersionReport,
+} from './evolution/verify.js';
+export { EVOLUTION_TARGETS, type EvolutionTarget } from './evolution/targets.js';
+export type { Bump } from './evolution/advice.js';

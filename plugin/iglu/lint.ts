@@ -1,10 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
 import { IGLU_META_SCHEMA_URI } from '../schema-uris.js';
 import { createIgluAjv, forSnowplow, type IgluAjv } from './ajv.js';
-import { isDeeperThan, MAX_JSON_DEPTH } from './json.js';
-import { parseSchemaVer } from './schema-key.js';
-import { describeIoError, walkFiles } from './walk-files.js';
+import { compareSchemaVer, readSchemaFiles, type SchemaFile } from './schema-files.js';
 
 /** igluctl's levels. Any issue of any level fails the schema. */
 export type LintLevel = 'Error' | 'Warning' | 'Info';
@@ -137,16 +133,6 @@ export const SKIPPABLE_LINTERS = Object.entries(LINTERS)
   .filter(([, linter]) => linter.level !== 'Error')
   .map(([name]) => name);
 
-/** A file that parsed as an Iglu schema at the right path: what the version-gap check and the linters see. */
-interface ParsedSchema {
-  file: string;
-  uri: string;
-  vendor: string;
-  name: string;
-  version: [number, number, number];
-  schema: Schema;
-}
-
 /**
  * Lints a static Iglu repository, or one schema file, the way `igluctl lint` does: the files whose path
  * ends in `<vendor>/<name>/jsonschema/<version>` (hidden names skipped, symbolic links followed), each of
@@ -167,20 +153,8 @@ export async function lintRepository(
     issues.push(issue);
     failed.add(issue.file);
   };
-  const parsed: ParsedSchema[] = [];
-  let files = 0;
-  for await (const found of walkFiles(input, { skipHidden: true })) {
-    const display = relative(process.cwd(), found.file) || found.file;
-    if ('error' in found) {
-      fail({ file: display, linter: 'io', level: 'Error', message: found.error, path: '' });
-      continue;
-    }
-    if (found.file !== input && igluPath(found.file)[2] !== 'jsonschema') continue; // igluctl opens only .../jsonschema/<version>
-    files++;
-    const result = await parseSchemaFile(found.file, display);
-    if ('issue' in result) fail(result.issue);
-    else parsed.push(result);
-  }
+  const { files, schemas: parsed, issues: unreadable } = await readSchemaFiles(input);
+  for (const { file, kind, message, path } of unreadable) fail({ file, linter: kind, level: 'Error', message, path });
   if (files === 0) fail({ file: input, linter: 'input', level: 'Error', message: `${input} is empty: no <vendor>/<name>/jsonschema/<version> file`, path: '' });
   else if (parsed.length === 0 && issues.length === 0) fail({ file: input, linter: 'input', level: 'Error', message: `${input}: no valid JSON Schemas`, path: '' });
   for (const issue of versionGaps(parsed)) fail(issue);
@@ -192,36 +166,8 @@ export async function lintRepository(
   return { schemas: linted.length, failed: failed.size, issues };
 }
 
-/** The last four parts of a path: where igluctl reads vendor, name, format and version. */
-function igluPath(file: string): string[] {
-  return resolve(file).split(sep).slice(-4);
-}
-
-/** Reads a file as an Iglu schema: JSON, not too deep, a `self` block naming its own path. */
-async function parseSchemaFile(file: string, display: string): Promise<ParsedSchema | { issue: LintIssue }> {
-  const issue = (linter: string, message: string, path = '') => ({ issue: { file: display, linter, level: 'Error' as const, message, path } });
-  let schema: unknown;
-  try {
-    schema = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    if (error instanceof RangeError) return issue('syntax', 'too deep: JSON nested too deeply to parse');
-    return issue(isIoError(error) ? 'io' : 'syntax', isIoError(error) ? describeIoError(error) : `not valid JSON: ${(error as Error).message}`);
-  }
-  if (!isObject(schema)) return issue('syntax', 'a schema must be a JSON object');
-  if (isDeeperThan(schema, MAX_JSON_DEPTH)) return issue('syntax', `too deep: the schema nests more than ${MAX_JSON_DEPTH} levels`);
-  const self = schema.self;
-  const version = isObject(self) && typeof self.version === 'string' ? parseSchemaVer(self.version) : null;
-  if (!isObject(self) || version === null || ![self.vendor, self.name, self.format].every((v) => typeof v === 'string')) {
-    return issue('syntax', 'cannot extract a self-describing JSON Schema: "self" needs vendor, name, format and a SchemaVer version (M-R-A)', '/self');
-  }
-  const expected = [self.vendor, self.name, self.format, self.version].join('/');
-  const actual = igluPath(file).join('/');
-  if (expected !== actual) return issue('path', `the file path ${actual} does not match the self block ${expected}`, '/self');
-  return { file: display, uri: `iglu:${expected}`, vendor: self.vendor as string, name: self.name as string, version, schema };
-}
-
 /** The meta-schemas (draft-04 plus `self`), a compile, and the linters, for one parsed schema. */
-function lintSchema(parsed: ParsedSchema, ajv: IgluAjv, skip: Set<string>): Array<Omit<LintIssue, 'file'>> {
+function lintSchema(parsed: SchemaFile, ajv: IgluAjv, skip: Set<string>): Array<Omit<LintIssue, 'file'>> {
   const { schema } = parsed;
   const issues: Array<Omit<LintIssue, 'file'>> = [];
   const syntax = (message: string, path = '') => issues.push({ linter: 'syntax', level: 'Error', message, path });
@@ -259,17 +205,17 @@ function lintSchema(parsed: ParsedSchema, ajv: IgluAjv, skip: Set<string>): Arra
  * be 1-0-0; each vendor/name family must hold a 1-0-0, and each next version (sorted) must be +1 ADDITION,
  * +1 REVISION with ADDITION 0, or +1 MODEL with 0-0.
  */
-function versionGaps(parsed: ParsedSchema[]): LintIssue[] {
-  const at = (p: ParsedSchema, message: string): LintIssue => ({ file: p.file, linter: 'schemaver', level: 'Error', message, path: '' });
+function versionGaps(parsed: SchemaFile[]): LintIssue[] {
+  const at = (p: SchemaFile, message: string): LintIssue => ({ file: p.file, linter: 'schemaver', level: 'Error', message, path: '' });
   if (parsed.length === 1) {
-    const [only] = parsed as [ParsedSchema];
+    const [only] = parsed as [SchemaFile];
     return only.version.join('-') === '1-0-0' ? [] : [at(only, `Schema [${only.uri.slice(5)}] contains a schema whose version is not 1-0-0`)];
   }
-  const families = new Map<string, ParsedSchema[]>();
+  const families = new Map<string, SchemaFile[]>();
   for (const p of parsed) families.set(`${p.vendor}/${p.name}`, [...(families.get(`${p.vendor}/${p.name}`) ?? []), p]);
   const issues: LintIssue[] = [];
   for (const [family, members] of families) {
-    const sorted = [...members].sort((a, b) => compareVersions(a.version, b.version));
+    const sorted = [...members].sort((a, b) => compareSchemaVer(a.version, b.version));
     if (sorted[0]!.version.join('-') !== '1-0-0') {
       issues.push(at(sorted[0]!, `Schemas of [${family}] do not contain initial 1-0-0 schema`));
       continue;
@@ -282,14 +228,6 @@ function versionGaps(parsed: ParsedSchema[]): LintIssue[] {
 
 function follows([m0, r0, a0]: [number, number, number], [m, r, a]: [number, number, number]): boolean {
   return (m === m0 && r === r0 && a === a0 + 1) || (m === m0 && r === r0 + 1 && a === 0) || (m === m0 + 1 && r === 0 && a === 0);
-}
-
-function compareVersions(a: [number, number, number], b: [number, number, number]): number {
-  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-}
-
-function isIoError(error: unknown): boolean {
-  return typeof (error as NodeJS.ErrnoException)?.code === 'string';
 }
 
 /** The schema and every subschema igluctl lints, plus anyOf/allOf/oneOf/not (which igluctl skips). */
