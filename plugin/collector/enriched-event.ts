@@ -106,6 +106,7 @@ export function fullAnalyticsJson(row: Record<string, unknown>): Record<string, 
  * Analytics SDKs name the column: dots and dashes become `_`, PascalCase becomes snake_case.
  */
 export function shreddedColumn(prefix: 'contexts_' | 'unstruct_event_', uri: string): string | null {
+  if (uri.length > MAX_URI_LENGTH) return null; // not an Iglu URI: no column (and nothing of its size is cached)
   const key = `${prefix}${uri}`;
   const known = COLUMN_NAMES.get(key);
   if (known !== undefined) return known;
@@ -117,7 +118,9 @@ export function shreddedColumn(prefix: 'contexts_' | 'unstruct_event_', uri: str
 
 /** Column names by prefix and schema URI: a few schemas name the columns of thousands of events. */
 const COLUMN_NAMES = new Map<string, string | null>();
-const MAX_COLUMN_NAMES = 10_000;
+const MAX_COLUMN_NAMES = 1000;
+/** Iglu URIs are at most this long (schema-key.ts): longer ones name no column. */
+const MAX_URI_LENGTH = 1024;
 
 function columnName(prefix: string, uri: string): string | null {
   const match = /^iglu:([^/]+)\/([^/]+)\/[^/]+\/(\d+)-\d+-\d+$/.exec(uri);
