@@ -44,6 +44,28 @@ describe('memory bounded in bytes', () => {
   });
 });
 
+describe('memory bounded in bytes: what a failed event holds is what it counts', () => {
+  // The issue's reproduction: before, the process died of V8's out-of-memory at about the 200th request.
+  it('300 POSTs each with one entity whose schema URI is distinct and ~500 kB long: the collector (256 MB heap, --max-bytes 64 MiB) stays up, within --max-bytes', async () => {
+    const collector = await collectorProcess(['--max-bytes', '67108864'], 256);
+    try {
+      for (let i = 0; i < 300; i++) {
+        const uri = `iglu:com.acme${String(i).padStart(4, '0')}${'v'.repeat(500_000)}/unknown/jsonschema/1-0-0`;
+        const co = JSON.stringify({ schema: CONTEXTS, data: [{ schema: uri, data: {} }] });
+        expect((await post(collector.url, batch([pageView({ co })]))).status).toBe(200);
+      }
+      const health = (await (await fetch(`${collector.url}/health`)).json()) as { events: number; bytes: number; dropped: { bad: number } };
+      expect(health.bytes).toBeLessThanOrEqual(67108864);
+      expect(health.events + health.dropped.bad).toBe(300);
+      const [row] = ((await (await fetch(`${collector.url}/micro/events`, { method: 'POST', body: '{"pageSize":1}' })).json()) as { events: Array<Record<string, unknown>> }).events;
+      expect(JSON.stringify(row).length).toBeLessThan(16_384); // one failed row keeps no 500 kB column name nor message
+      expect(collector.child.exitCode).toBeNull();
+    } finally {
+      await collector.stop();
+    }
+  }, 120_000); // ~25 s here (each 500 kB URI meets the contexts schema's pattern); bounded by the count, not a clock
+});
+
 describe('a verdict for every payload, and API responses no stored event can break', () => {
   let collector: RunningCollector;
   beforeAll(async () => {
