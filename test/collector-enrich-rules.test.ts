@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSelfDescribingEvent, buildStructEvent, newTracker } from '@snowplow/node-tracker';
+import { enrichedTsv } from '../plugin/collector/enriched-event.js';
 import { startCollector, type BadEvent, type CollectorOptions, type GoodEvent, type RunningCollector } from '../plugin/collector/index.js';
 import { IGLU_META_SCHEMA_URI } from '../plugin/schema-uris.js';
 import { withTempDir } from './helpers/capture.js';
@@ -178,6 +179,10 @@ describe('the stored event as Enrich stores it, and the sp cookie', () => {
         else expect(line.split('\t')).toEqual(expect.arrayContaining(['one    twothree', 'app']));
       });
     }
+  });
+
+  it('-t writes timestamps with their milliseconds in full, as the docs show (09:00:00.120)', () => {
+    expect(enrichedTsv({ dvce_created_tstamp: '2026-01-01T09:00:00.120Z', collector_tstamp: '2026-01-01T09:00:00.000Z' }).split('\t').filter(Boolean)).toEqual(['2026-01-01 09:00:00', '2026-01-01 09:00:00.120']);
   });
 
   it('sets the sp cookie as Snowplow\'s collector does, and the event carries its network user id', async () => {

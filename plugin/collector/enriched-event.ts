@@ -152,7 +152,7 @@ function tsvField(field: string, value: unknown): string {
   return String(value).replace(/[\t\r\n]/g, ' ');
 }
 
-/** `2026-01-01T09:00:00.120Z` → `2026-01-01 09:00:00.12`, as Java's ISO_INSTANT without `T` and `Z` prints it. */
+/** `2026-01-01T09:00:00.120Z` → `2026-01-01 09:00:00.120` (the fraction in groups of three digits), as Java's ISO_INSTANT without `T` and `Z` prints it. */
 function tsvTimestamp(iso: string): string {
   const match = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
   if (match === null) return iso;
