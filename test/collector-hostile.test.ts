@@ -73,7 +73,7 @@ describe('a verdict for every payload, and API responses no stored event can bre
   });
   afterAll(() => collector.close());
 
-  it('self-describing data nested ~750 levels becomes a bad row ("too deep"); its siblings in the batch are kept; no 500', async () => {
+  it('self-describing data nested ~750 levels becomes a bad row (over maxJsonDepth, not walked further); its siblings in the batch are kept; no 500', async () => {
     await fetch(`${collector.url}/micro/reset`);
     const deep = `${'{"a":'.repeat(750)}1${'}'.repeat(750)}`;
     const contexts = `{"schema":"${CONTEXTS}","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2","data":${deep}}]}`;
@@ -81,7 +81,7 @@ describe('a verdict for every payload, and API responses no stored event can bre
     expect(response.status).toBe(200);
     expect(await (await fetch(`${collector.url}/micro/all`)).json()).toEqual({ total: 3, good: 2, bad: 1 });
     const [bad] = (await (await fetch(`${collector.url}/micro/bad`)).json()) as Array<{ errors: string[] }>;
-    expect(bad!.errors[1]).toContain('too deep');
+    expect(bad!.errors[1]).toContain('nested deeper than maxJsonDepth 40');
   });
 
   it('a payload holding a 100k-deep array becomes a bad row, and /micro/good and /micro/bad still answer', async () => {
