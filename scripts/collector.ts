@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `snowplow-collector [--port 9090] [--host 127.0.0.1] [--schemas dir]...`: a Snowplow-Micro-compatible collector. */
-import { startCollector } from '../plugin/collector/index.js';
+import { loadEnrichConfig, startCollector } from '../plugin/collector/index.js';
 import { EXIT, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
 import { resolverConfigOf } from './lib/resolver-option.js';
 
@@ -26,6 +26,10 @@ Options:
   -j, --output-json      print each good event to stdout as it arrives, one Analytics SDK JSON per line;
                          bad rows go to stderr, one JSON per line (as Snowplow Micro's --output-json)
   -t, --output-tsv       the same with each good event as an enriched TSV line (Micro's --output-tsv)
+  --config <file>        Micro's configuration file, written as JSON: Enrich's maxJsonDepth,
+                         validation.atomicFieldsLimits and acceptInvalid, and the collector's custom paths
+  --max-json-depth <n>   Enrich's maxJsonDepth: deeper co/cx/ue_pr/ue_px JSON fails (default 40, at most 500)
+  --accept-invalid       Enrich's acceptInvalid: events with atomic fields over their limits are good
   -h, --help             this text
 
 Runs until interrupted (Ctrl-C). Exit codes: 0 stopped, 2 usage error or the port cannot be used.`;
@@ -43,6 +47,9 @@ async function main(): Promise<number> {
     'keep-secret-headers': { type: 'boolean' },
     'output-json': { type: 'boolean', short: 'j' },
     'output-tsv': { type: 'boolean', short: 't' },
+    config: { type: 'string' },
+    'max-json-depth': { type: 'string' },
+    'accept-invalid': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
@@ -57,7 +64,11 @@ async function main(): Promise<number> {
   const schemas = values.schemas as string[] | undefined;
   await checkFolders('--schemas', schemas ?? []);
   const resolverConfig = await resolverConfigOf(values.resolver as string | undefined, process.env);
+  const config = values.config === undefined ? {} : await loadEnrichConfig(values.config as string);
   const collector = await startCollector({
+    ...config,
+    maxJsonDepth: integer(values['max-json-depth'], '--max-json-depth') ?? config.maxJsonDepth,
+    acceptInvalid: values['accept-invalid'] === true || config.acceptInvalid === true,
     resolverConfig,
     port: integer(values.port, '--port'),
     host: values.host as string | undefined,

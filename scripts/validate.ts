@@ -3,7 +3,8 @@
  * `snowplow-validate [options] <paths...|->`: validates self-describing JSON, contexts and tracker payloads
  * against Iglu schemas. Exit 0 all valid, 1 any invalid, 2 usage or I/O errors.
  */
-import { IgluValidator, type ValidationReport } from '../plugin/iglu/index.js';
+import { atomicFieldIssues, atomicFieldsLimits, loadEnrichConfig } from '../plugin/collector/index.js';
+import { IgluValidator, parseIgluUri, type Superseded, type ValidationReport } from '../plugin/iglu/index.js';
 import { validateCase } from './lib/ci-cases.js';
 import { CI_REPORT_OPTIONS, CI_REPORT_USAGE, CiReport, ciOptionsOf } from './lib/ci-report.js';
 import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
@@ -26,12 +27,19 @@ Options:
   --json            print one JSON report: {"results":[{file,line,schema,valid,errors:[{path,keyword,message}],notes?}],"valid":n,"invalid":n}
   --only-invalid    leave valid instances out of the --json results
   --format <f>      json or ndjson: how to read every input (default: by file extension)
+  --config <file>   Micro's configuration file, written as JSON: Enrich's maxJsonDepth,
+                    validation.atomicFieldsLimits and acceptInvalid
+  --max-json-depth <n>  Enrich's maxJsonDepth (default 40, at most 500): deeper JSON is invalid
+  --accept-invalid  Enrich's acceptInvalid: tracker payloads' atomic fields over their limits are not errors
+  --lookup <uri>    print the schema an Iglu URI resolves to, as the first repository that has it stores it,
+                    or each repository's attempt and why it failed (exit 1; with --json, as JSON)
 ${CI_REPORT_USAGE}
   -h, --help        this text
 
 Verdicts are Snowplow's (Enrich, Micro): draft-04, numbers judged on their JSON text (1.0 is not an
 integer, 19.99 is a multiple of 0.01), strict date-time/uuid/hostname; a remote $ref matches anything
-(noted). Folders are walked following symbolic links.
+(noted); a schema's $supersededBy is followed (noted); Enrich's maxJsonDepth and, on tracker payloads,
+its atomic-field limits apply. Folders are walked following symbolic links.
 
 Exit codes: 0 all valid, 1 at least one invalid instance (or no instance at all), 2 usage or I/O error.`;
 
@@ -43,6 +51,13 @@ export interface ValidateResult {
   errors: Array<{ path: string; keyword: string; message: string }>;
   /** What was not checked (e.g. a remote $ref); present only when there is something to say. */
   notes?: string[];
+  /** Instances validated against the later version their schema's `$supersededBy` names; present only when there is one. */
+  superseded?: Superseded[];
+}
+
+/** Enrich's rules for tracker payloads beyond JSON Schema: `limits` null when `--accept-invalid`. */
+interface PayloadRules {
+  limits: Record<string, number> | null;
 }
 
 async function main(): Promise<number> {
@@ -52,6 +67,10 @@ async function main(): Promise<number> {
     json: { type: 'boolean' },
     'only-invalid': { type: 'boolean' },
     format: { type: 'string' },
+    config: { type: 'string' },
+    'max-json-depth': { type: 'string' },
+    'accept-invalid': { type: 'boolean' },
+    lookup: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
     ...CI_REPORT_OPTIONS,
   });
@@ -59,6 +78,13 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
+  const config = values.config === undefined ? {} : await loadEnrichConfig(values.config as string);
+  const depth = values['max-json-depth'] as string | undefined;
+  if (depth !== undefined && !/^\d+$/.test(depth)) throw new UsageError(`--max-json-depth must be a whole number from 1 to 500, got ${depth}`);
+  const maxJsonDepth = depth === undefined ? config.maxJsonDepth : Number(depth);
+  const acceptInvalid = values['accept-invalid'] === true || config.acceptInvalid === true;
+  const rules: PayloadRules = { limits: acceptInvalid ? null : atomicFieldsLimits(config.atomicFieldsLimits) };
+  if (values.lookup !== undefined) return lookUp(values.lookup as string, values, maxJsonDepth);
   if (positionals.length === 0) throw new UsageError('no input: give one or more paths, or - for standard input');
   const format = values.format as string | undefined;
   if (format !== undefined && format !== 'json' && format !== 'ndjson') throw new UsageError(`--format must be json or ndjson, got ${format}`);
@@ -68,9 +94,9 @@ async function main(): Promise<number> {
   const repositories = (values.schemas as string[] | undefined) ?? [];
   await checkFolders('--schemas', repositories);
   const resolverConfig = await resolverConfigOf(values.resolver as string | undefined);
-  const validator = new IgluValidator({ repositories, resolverConfig });
+  const validator = validatorOf(repositories, resolverConfig, maxJsonDepth);
   // With HTTP registries, each instance may first wait for schemas (bounded); without, no await per line.
-  const judge = validator.resolver.hasRemote ? (item: InputItem) => validator.settle(() => check(validator, item)) : (item: InputItem) => check(validator, item);
+  const judge = validator.resolver.hasRemote ? (item: InputItem) => validator.settle(() => check(validator, item, rules)) : (item: InputItem) => check(validator, item, rules);
   const json = values.json === true;
   const onlyInvalid = values['only-invalid'] === true;
   const output = new Output();
@@ -103,6 +129,7 @@ async function main(): Promise<number> {
       for (const item of batch) {
         const result = await judge(item);
         for (const note of result.notes ?? []) notes.add(note);
+        for (const s of result.superseded ?? []) notes.add(`${s.originalSchema} is superseded ($supersededBy): validated with ${s.validatedWith}, as Snowplow does`);
         if (item.kind === 'io') counts.io++;
         else if (result.valid) counts.valid++;
         else counts.invalid++;
@@ -127,25 +154,60 @@ async function main(): Promise<number> {
   return counts.invalid > 0 || none ? EXIT.invalid : EXIT.ok;
 }
 
-function check(validator: IgluValidator, item: InputItem): ValidateResult {
+function check(validator: IgluValidator, item: InputItem, rules: PayloadRules): ValidateResult {
   if (item.kind === 'io') return ioResult(item.file, item.line, item.message);
   if (item.kind === 'unreadable') {
     return { file: item.file, line: item.line, schema: null, valid: false, errors: [{ path: '', keyword: item.keyword, message: item.message }] };
   }
   const report: ValidationReport = validator.validate(item.value);
+  const atomic = rules.limits === null ? [] : atomicFieldIssues(item.value, rules.limits);
   return {
     file: item.file,
     line: item.line,
     schema: report.schema,
-    valid: report.valid,
+    valid: report.valid && atomic.length === 0,
     // Name the failing schema when it is not the instance's own (an entity inside a payload, say).
-    errors: report.errors.map((e) => ({
+    errors: [...report.errors, ...atomic].map((e) => ({
       path: e.path,
       keyword: e.keyword,
       message: e.schema !== null && e.schema !== report.schema ? `${e.message} (${e.schema})` : e.message,
     })),
     ...(report.notes.length > 0 ? { notes: report.notes } : {}),
+    ...(report.superseded === undefined ? {} : { superseded: report.superseded }),
   };
+}
+
+function validatorOf(repositories: string[], resolverConfig: Awaited<ReturnType<typeof resolverConfigOf>>, maxJsonDepth: number | undefined): IgluValidator {
+  try {
+    return new IgluValidator({ repositories, resolverConfig, maxJsonDepth });
+  } catch (error) {
+    throw error instanceof RangeError ? new UsageError(error.message.replace('maxJsonDepth', '--max-json-depth')) : error;
+  }
+}
+
+/** `--lookup <uri>`: the schema (exit 0), or each repository's attempt (exit 1). */
+async function lookUp(uri: string, values: Record<string, unknown>, maxJsonDepth: number | undefined): Promise<number> {
+  if (parseIgluUri(uri) === null) throw new UsageError(`--lookup: ${JSON.stringify(uri)} is not an Iglu URI (iglu:vendor/name/format/M-R-A)`);
+  const repositories = (values.schemas as string[] | undefined) ?? [];
+  await checkFolders('--schemas', repositories);
+  const validator = validatorOf(repositories, await resolverConfigOf(values.resolver as string | undefined), maxJsonDepth);
+  const found = await validator.resolver.lookUp(uri);
+  const output = new Output();
+  if (found.ok) {
+    await output.write(`${JSON.stringify(found.schema.schema, null, values.json === true ? undefined : 2)}\n`);
+    await output.flush();
+    if (values.json !== true) process.stderr.write(`validate: ${uri} is ${found.schema.file}\n`);
+    return EXIT.ok;
+  }
+  if (values.json === true) await output.write(`${JSON.stringify({ error: 'ResolutionError', message: found.reason, lookupHistory: found.lookupHistory })}\n`);
+  else {
+    await output.write(`${uri} not found:\n`);
+    for (const { repository, errors } of found.lookupHistory) {
+      await output.write(`  ${repository}: ${errors.map((e) => (e.message === undefined ? e.error : `${e.error}: ${e.message}`)).join('; ')}\n`);
+    }
+  }
+  await output.flush();
+  return EXIT.invalid;
 }
 
 

@@ -106,14 +106,19 @@ describe('POST /micro/events', () => {
     expect((failure!.errors as Row[])[0]!.message).toMatch(/^\$\.backgroundIndex: /);
   });
 
-  it('filters by column (case-insensitive substring; `values` any of; filters all of), pages and sorts', async () => {
+  it('filters by column (Micro 4.4+ `values`: case-insensitive exact, any of; before 4.4 `value`: a substring; filters all of), pages and sorts', async () => {
     await sendEvents('myapp', 5);
     await sendEvents('other', 4);
     expect((await events({ filters: [{ column: 'se_label', value: 'EVEN' }], validEvents: null })).totalItems).toBe(3 + 2);
-    expect((await events({ filters: [{ column: 'app_id', values: ['MYA', 'zzz'] }, { column: 'se_label', value: 'ven' }] })).totalItems).toBe(3);
-    expect((await events({ filters: [{ column: SESSION, value: '"eventIndex":2' }] })).totalItems).toBe(2);
+    expect((await events({ filters: [{ column: 'app_id', values: ['MYAPP', 'zzz'] }, { column: 'se_label', value: 'ven' }] })).totalItems).toBe(3);
+    expect((await events({ filters: [{ column: 'app_id', values: ['MYA'] }], validEvents: null })).totalItems).toBe(0); // exact, not a substring
+    expect((await events({ filters: [{ column: 'se_label', values: ['even', ''] }] })).totalItems).toBe(3 + 2); // empty values are no filter (Micro)
     expect((await events({ filters: [{ column: 'no_such_column', value: 'x' }] })).totalItems).toBe(0);
-    // This collector's extension: `columns`, any of which may match (struct events are named by se_action).
+    // Micro ignores a filter on an entity or event column, and so does this collector…
+    expect((await events({ filters: [{ column: SESSION, values: ['"eventIndex":2'] }], validEvents: null })).totalItems).toBe(11);
+    // …but its extension searches them: `columns`, any of which may match, `match: "contains"`, dotted sub-columns too.
+    expect((await events({ filters: [{ columns: [SESSION], values: ['"eventIndex":2'], match: 'contains' }] })).totalItems).toBe(2);
+    expect((await events({ filters: [{ columns: [`${SESSION}.eventIndex`], values: ['2'] }] })).totalItems).toBe(2);
     expect((await events({ filters: [{ columns: ['event_name', 'se_action'], values: ['action-4', 'MISSING'] }] })).totalItems).toBe(1 + 2);
     expect((await events({ validEvents: null })).totalItems).toBe(11);
     const paged = await events({ page: 3, pageSize: 4, validEvents: null });

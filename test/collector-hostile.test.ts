@@ -44,6 +44,28 @@ describe('memory bounded in bytes', () => {
   });
 });
 
+describe('memory bounded in bytes: what a failed event holds is what it counts', () => {
+  // The issue's reproduction: before, the process died of V8's out-of-memory at about the 200th request.
+  it('300 POSTs each with one entity whose schema URI is distinct and ~500 kB long: the collector (256 MB heap, --max-bytes 64 MiB) stays up, within --max-bytes', async () => {
+    const collector = await collectorProcess(['--max-bytes', '67108864'], 256);
+    try {
+      for (let i = 0; i < 300; i++) {
+        const uri = `iglu:com.acme${String(i).padStart(4, '0')}${'v'.repeat(500_000)}/unknown/jsonschema/1-0-0`;
+        const co = JSON.stringify({ schema: CONTEXTS, data: [{ schema: uri, data: {} }] });
+        expect((await post(collector.url, batch([pageView({ co })]))).status).toBe(200);
+      }
+      const health = (await (await fetch(`${collector.url}/health`)).json()) as { events: number; bytes: number; dropped: { bad: number } };
+      expect(health.bytes).toBeLessThanOrEqual(67108864);
+      expect(health.events + health.dropped.bad).toBe(300);
+      const [row] = ((await (await fetch(`${collector.url}/micro/events`, { method: 'POST', body: '{"pageSize":1}' })).json()) as { events: Array<Record<string, unknown>> }).events;
+      expect(JSON.stringify(row).length).toBeLessThan(16_384); // one failed row keeps no 500 kB column name nor message
+      expect(collector.child.exitCode).toBeNull();
+    } finally {
+      await collector.stop();
+    }
+  }, 120_000); // ~25 s here (each 500 kB URI meets the contexts schema's pattern); bounded by the count, not a clock
+});
+
 describe('a verdict for every payload, and API responses no stored event can break', () => {
   let collector: RunningCollector;
   beforeAll(async () => {
@@ -51,7 +73,7 @@ describe('a verdict for every payload, and API responses no stored event can bre
   });
   afterAll(() => collector.close());
 
-  it('self-describing data nested ~750 levels becomes a bad row ("too deep"); its siblings in the batch are kept; no 500', async () => {
+  it('self-describing data nested ~750 levels becomes a bad row (over maxJsonDepth, not walked further); its siblings in the batch are kept; no 500', async () => {
     await fetch(`${collector.url}/micro/reset`);
     const deep = `${'{"a":'.repeat(750)}1${'}'.repeat(750)}`;
     const contexts = `{"schema":"${CONTEXTS}","data":[{"schema":"iglu:com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2","data":${deep}}]}`;
@@ -59,7 +81,7 @@ describe('a verdict for every payload, and API responses no stored event can bre
     expect(response.status).toBe(200);
     expect(await (await fetch(`${collector.url}/micro/all`)).json()).toEqual({ total: 3, good: 2, bad: 1 });
     const [bad] = (await (await fetch(`${collector.url}/micro/bad`)).json()) as Array<{ errors: string[] }>;
-    expect(bad!.errors[1]).toContain('too deep');
+    expect(bad!.errors[1]).toContain('nested deeper than maxJsonDepth 40');
   });
 
   it('a payload holding a 100k-deep array becomes a bad row, and /micro/good and /micro/bad still answer', async () => {

@@ -118,8 +118,8 @@ describe('collector: bad events', () => {
     expect([tooBig.status, await errorOf(tooBig)]).toEqual([413, 'body of 1048577 bytes is over the limit of 1048576 bytes']);
     const unknown = await fetch(`${collector.url}/nope`);
     expect(unknown.status).toBe(404);
-    const wrongMethod = await fetch(`${collector.url}/com.snowplowanalytics.snowplow/tp2`);
-    expect([wrongMethod.status, await errorOf(wrongMethod)]).toEqual([405, 'GET is not allowed here; use POST']);
+    const wrongMethod = await fetch(`${collector.url}/com.snowplowanalytics.snowplow/tp2`, { method: 'PUT' });
+    expect([wrongMethod.status, await errorOf(wrongMethod)]).toEqual([405, 'PUT is not allowed here; use POST or GET or HEAD']);
     const badFilter = await post('/micro/good', JSON.stringify({ limit: -1 }));
     expect([badFilter.status, await errorOf(badFilter)]).toEqual([400, 'filter limit must be a whole number >= 0']);
     expect((await fetch(`${collector.url}/health`)).status).toBe(200);

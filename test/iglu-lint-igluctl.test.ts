@@ -106,6 +106,11 @@ describe('linters as schema-ddl defines them', () => {
     expect(report.issues.map((i) => [i.linter, i.path])).toEqual([['rootObject', '']]);
   });
 
+  it('rootObject takes type ["object"] as "object": schema-ddl decodes a one-element type array as that type (CommonProperties.Type)', async () => {
+    const report = await lint({ 'com.acme/thing/jsonschema/1-0-0': schemaAt('1-0-0', 'thing', { type: ['object'] }) });
+    expect(report.issues).toEqual([]);
+  });
+
   it.each([
     ['smtp-id', 'bqDisallowedCharacters'],
     ['data.json', 'bqDisallowedCharacters'],

@@ -3,13 +3,16 @@ import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { IgluValidator, parseIgluUri, type ResolverConfig, type ValidationIssue } from '../iglu/index.js';
 import { PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
+import { atomicFieldsLimits } from './atomic-fields.js';
+import { checkPaths } from './enrich-config.js';
 import { shreddedColumn } from './enriched-event.js';
-import { EventCache, type CacheUsage } from './event-cache.js';
+import { EventCache, type CacheUsage, type TrackerApi } from './event-cache.js';
 import { FAILURE_SCHEMA } from './failure-entity.js';
 import { EventPrinter, type OutputFormat } from './event-output.js';
-import { badRequest, processPayload, type ProcessedEvent, type RequestInfo } from './events.js';
+import { badRequest, processPayload, type EnrichRules, type ProcessedEvent, type RequestInfo } from './events.js';
 import { HttpError, allow, cors, isApiPath, parseTarget, readBody, refuseForeignOrigin, send } from './http.js';
 import { API_PATHS, handleApi } from './micro-api.js';
+import { isAnonymous, networkUserId, setCookie, TP2_PATH, trackingRoute } from './tracking-request.js';
 
 export interface CollectorOptions {
   /** Default 9090; `0` picks a free port. */
@@ -37,6 +40,14 @@ export interface CollectorOptions {
   output?: OutputFormat;
   /** Where `output` goes. Default `process.stdout` and `process.stderr`. */
   outputStreams?: { events: Writable; badRows: Writable };
+  /** Enrich's `maxJsonDepth`: deeper `co`/`cx`/`ue_pr`/`ue_px` JSON makes a failed event. Default 40 (Micro's); at most 500. */
+  maxJsonDepth?: number;
+  /** Overrides of Enrich's atomic-field limits (`validation.atomicFieldsLimits`), e.g. `{ app_id: 50 }`; the other fields keep Enrich's defaults. */
+  atomicFieldsLimits?: Record<string, number>;
+  /** Enrich's `acceptInvalid`: an event with fields over their limits is good. Default false. */
+  acceptInvalid?: boolean;
+  /** Custom collector paths, as Snowplow's collector `paths`: `{ '/com.acme/track': '/com.snowplowanalytics.snowplow/tp2' }`. */
+  paths?: Record<string, string>;
 }
 
 export interface RunningCollector {
@@ -52,13 +63,14 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-const TP2_PATH = '/com.snowplowanalytics.snowplow/tp2';
 const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-';
 const FAILURE_COLUMN = shreddedColumn('contexts_', FAILURE_SCHEMA)!;
 /** Payloads of one batch validated between two turns of the event loop. */
 const YIELD_EVERY = 1000;
 /** Headers that carry credentials: stored as `<redacted>` unless `keepSecretHeaders`. */
 const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'x-api-key', 'apikey']);
+/** What Snowplow's collector leaves out of an `SP-Anonymous` request. */
+const ANONYMOUS_DROPPED_HEADERS = new Set(['x-forwarded-for', 'x-real-ip', 'cookie']);
 // A 1x1 transparent GIF, what collectors answer to GET /i.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
@@ -68,8 +80,8 @@ const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
  * `/micro/events`, …), people its web UI at `/micro/ui` (see `micro-api.ts`).
  */
 export async function startCollector(options: CollectorOptions = {}): Promise<RunningCollector> {
-  const { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins } = checkOptions(options);
-  const validator = new IgluValidator({ repositories: schemas, resolverConfig: options.resolverConfig });
+  const { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins, rules, paths } = checkOptions(options);
+  const validator = new IgluValidator({ repositories: schemas, resolverConfig: options.resolverConfig, maxJsonDepth: options.maxJsonDepth });
   const cache = new EventCache(maxEvents, maxBytes);
   const redact = options.keepSecretHeaders !== true;
   const streams = options.outputStreams ?? { events: process.stdout, badRows: process.stderr };
@@ -91,28 +103,26 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     const url = parseTarget(req.url);
     if (isApiPath(url.pathname)) refuseForeignOrigin(req, allowOrigins);
     if (req.method === 'OPTIONS') return send(res, 204, null);
-    switch (url.pathname) {
-      case TP2_PATH: {
-        allow(req, 'POST');
-        const contentType = req.headers['content-type'] ?? '';
-        if (!/^application\/json\b/i.test(contentType)) throw new HttpError(415, `content type must be application/json, got ${contentType || 'none'}`);
-        const body = await readBody(req, maxBodyBytes);
-        await collectBatch(body, requestInfo(req, url, body, redact));
-        return send(res, 200, 'ok');
-      }
-      case '/i': {
-        allow(req, 'GET');
-        const payload = Object.fromEntries(url.searchParams);
-        const request = requestInfo(req, url, null, redact);
-        record(await validator.settle(() => processPayload(payload, PAYLOAD_DATA_SCHEMA, request, validator)), request);
-        res.writeHead(200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store', ...cors(req) });
-        res.end(PIXEL);
-        return;
-      }
-      default:
-        if (await handleApi(req, res, url, { cache, validator })) return;
-        throw new HttpError(404, `unknown path ${url.pathname}; trackers send to ${TP2_PATH} or /i; the API is ${API_PATHS}`);
+    const route = isApiPath(url.pathname) ? null : trackingRoute(url.pathname, req.method, paths);
+    if (route === null) {
+      if (await handleApi(req, res, url, { cache, validator })) return;
+      throw new HttpError(404, `unknown path ${url.pathname}; trackers send to ${TP2_PATH} or /i (or a custom path); the API is ${API_PATHS}`);
     }
+    if (route.kind === 'redirect') throw new HttpError(404, 'redirects disabled'); // Snowplow's collector, unless enableDefaultRedirect
+    allow(req, ...(route.path === TP2_PATH ? ['POST', 'GET', 'HEAD'] : ['GET', 'HEAD']));
+    const nuid = networkUserId(req, url);
+    if (route.kind === 'batch') {
+      const contentType = req.headers['content-type'] ?? '';
+      if (!/^application\/json\b/i.test(contentType)) throw new HttpError(415, `content type must be application/json, got ${contentType || 'none'}`);
+      const body = await readBody(req, maxBodyBytes);
+      await collectBatch(body, requestInfo(req, url, { path: route.path, body, nuid }, redact));
+      return send(res, 200, 'ok', setCookie(req, nuid));
+    }
+    const payload = Object.fromEntries(url.searchParams);
+    const request = requestInfo(req, url, { path: route.path, body: null, nuid }, redact);
+    record(await validator.settle(() => processPayload(payload, PAYLOAD_DATA_SCHEMA, request, validator, rules)), request);
+    res.writeHead(200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-cache, no-store, must-revalidate', ...cors(req), ...setCookie(req, nuid) });
+    res.end(PIXEL);
   }
 
   /** A tp2 body: every payload becomes a good or bad event; a body that holds no payloads becomes one bad event. */
@@ -133,7 +143,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     }
     // Schemas from HTTP registries are loaded first (settle); without registries this is synchronous work.
     for (let i = 0; i < data.length; i++) {
-      record(await validator.settle(() => processPayload(data[i], schema, request, validator)), request);
+      record(await validator.settle(() => processPayload(data[i], schema, request, validator, rules)), request);
       // A huge batch (a 1 MiB body of `{}` is 300k payloads) must not hold up other requests meanwhile.
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
     }
@@ -161,7 +171,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
         result.row = writableRow(result.row);
         row = { value: JSON.stringify(result.row) };
       }
-      cache.addBad(bad.value, result.row, row.value.length);
+      cache.addBad(bad.value, result.row, row.value.length, result.bad.collectorPayload.api as TrackerApi);
     }
     printer?.print(result);
   }
@@ -192,28 +202,31 @@ function issue(path: string, keyword: string, message: string): ValidationIssue 
   return { path, keyword, message, schema: null };
 }
 
-function requestInfo(req: IncomingMessage, url: URL, body: string | null, redact: boolean): RequestInfo {
+/** The request as Snowplow's collector records it; with `SP-Anonymous`, without the IP address and the headers that identify. */
+function requestInfo(req: IncomingMessage, url: URL, { path, body, nuid }: { path: string; body: string | null; nuid: string }, redact: boolean): RequestInfo {
   const header = (name: string) => {
     const value = req.headers[name];
     return typeof value === 'string' ? value : null;
   };
+  const anonymous = isAnonymous(req);
   const headers: string[] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
+    if (anonymous && ANONYMOUS_DROPPED_HEADERS.has(name.toLowerCase())) continue;
     headers.push(`${name}: ${redact && SECRET_HEADERS.has(name.toLowerCase()) ? '<redacted>' : req.rawHeaders[i + 1]}`);
   }
   return {
     timestamp: new Date(),
-    ipAddress: req.socket.remoteAddress ?? 'unknown',
+    ipAddress: anonymous ? 'unknown' : (req.socket.remoteAddress ?? 'unknown'),
     userAgent: header('user-agent'),
     refererUri: header('referer'),
     headers,
     contentType: header('content-type'),
     hostname: header('host') ?? 'unknown',
-    path: url.pathname,
+    path,
     querystring: url.search === '' ? null : url.search.slice(1),
     body,
-    networkUserId: /(?:^|;\s*)sp=([^;]+)/.exec(header('cookie') ?? '')?.[1] ?? null,
+    networkUserId: nuid,
   };
 }
 
@@ -238,7 +251,10 @@ function checkOptions(options: CollectorOptions) {
     fail('allowOrigins', 'an array of origins such as http://localhost:3000', allowOrigins);
   }
   if (options.output !== undefined && options.output !== 'json' && options.output !== 'tsv') fail('output', '"json" or "tsv"', options.output);
-  return { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins };
+  if (options.acceptInvalid !== undefined && typeof options.acceptInvalid !== 'boolean') fail('acceptInvalid', 'true or false', options.acceptInvalid);
+  const rules: EnrichRules = { atomicFieldsLimits: atomicFieldsLimits(options.atomicFieldsLimits), acceptInvalid: options.acceptInvalid === true };
+  const paths = checkPaths(options.paths ?? {});
+  return { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins, rules, paths };
 }
 
 /**

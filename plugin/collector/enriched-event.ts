@@ -106,6 +106,7 @@ export function fullAnalyticsJson(row: Record<string, unknown>): Record<string, 
  * Analytics SDKs name the column: dots and dashes become `_`, PascalCase becomes snake_case.
  */
 export function shreddedColumn(prefix: 'contexts_' | 'unstruct_event_', uri: string): string | null {
+  if (uri.length > MAX_URI_LENGTH) return null; // not an Iglu URI: no column (and nothing of its size is cached)
   const key = `${prefix}${uri}`;
   const known = COLUMN_NAMES.get(key);
   if (known !== undefined) return known;
@@ -117,7 +118,9 @@ export function shreddedColumn(prefix: 'contexts_' | 'unstruct_event_', uri: str
 
 /** Column names by prefix and schema URI: a few schemas name the columns of thousands of events. */
 const COLUMN_NAMES = new Map<string, string | null>();
-const MAX_COLUMN_NAMES = 10_000;
+const MAX_COLUMN_NAMES = 1000;
+/** Iglu URIs are at most this long (schema-key.ts): longer ones name no column. */
+const MAX_URI_LENGTH = 1024;
 
 function columnName(prefix: string, uri: string): string | null {
   const match = /^iglu:([^/]+)\/([^/]+)\/[^/]+\/(\d+)-\d+-\d+$/.exec(uri);
@@ -149,7 +152,7 @@ function tsvField(field: string, value: unknown): string {
   return String(value).replace(/[\t\r\n]/g, ' ');
 }
 
-/** `2026-01-01T09:00:00.120Z` → `2026-01-01 09:00:00.12`, as Java's ISO_INSTANT without `T` and `Z` prints it. */
+/** `2026-01-01T09:00:00.120Z` → `2026-01-01 09:00:00.120` (the fraction in groups of three digits), as Java's ISO_INSTANT without `T` and `Z` prints it. */
 function tsvTimestamp(iso: string): string {
   const match = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(iso);
   if (match === null) return iso;

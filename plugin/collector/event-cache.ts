@@ -9,6 +9,19 @@ export interface GoodEventFilters {
   limit?: number;
 }
 
+/** Micro's filters for `POST /micro/bad`: the collector path's vendor and version (e.g. `com.snowplowanalytics.snowplow`, `tp2`). */
+export interface BadEventFilters {
+  vendor?: string;
+  version?: string;
+  limit?: number;
+}
+
+/** The tracking path an event came in on, as Snowplow's collector payload names it (`api`). */
+export interface TrackerApi {
+  vendor: string;
+  version: string;
+}
+
 /** What the store holds and may hold. */
 export interface CacheUsage {
   events: number;
@@ -25,6 +38,7 @@ interface Stored extends StoredEvent {
   eventType: string | null;
   schema: string | null;
   contexts: readonly string[];
+  api: TrackerApi | null;
   /** What the event takes in `maxBytes`: its JSON and its row. */
   size: number;
 }
@@ -96,12 +110,12 @@ export class EventCache {
   /** Stores a good event as `json` (its `JSON.stringify`, made by the caller) and its row (`rowSize`: the characters of its JSON). */
   addGood(event: GoodEvent, json: string, row: EventRow, rowSize: number): void {
     const { eventType, schema, contexts } = event;
-    this.#add(this.#good, 'good', { json, eventType, schema, contexts, ...this.#entry(true, row, json.length + rowSize) });
+    this.#add(this.#good, 'good', { json, eventType, schema, contexts, api: null, ...this.#entry(true, row, json.length + rowSize) });
   }
 
-  /** Stores a bad event as `json`, and its row (`rowSize`: the characters of its JSON). */
-  addBad(json: string, row: EventRow, rowSize: number): void {
-    this.#add(this.#bad, 'bad', { json, eventType: null, schema: null, contexts: [], ...this.#entry(false, row, json.length + rowSize) });
+  /** Stores a bad event as `json`, its row (`rowSize`: the characters of its JSON) and the path it came in on. */
+  addBad(json: string, row: EventRow, rowSize: number, api: TrackerApi | null): void {
+    this.#add(this.#bad, 'bad', { json, eventType: null, schema: null, contexts: [], api, ...this.#entry(false, row, json.length + rowSize) });
   }
 
   /**
@@ -160,10 +174,14 @@ export class EventCache {
     }
   }
 
-  *bad(limit = Infinity): Generator<string> {
-    let left = limit;
+  /** The JSON of the bad events that match, newest first (an event without a path passes the path filters, as in Micro). */
+  *bad(filters: BadEventFilters = {}): Generator<string> {
+    let left = filters.limit ?? Infinity;
     for (const event of this.#bad.newestFirst()) {
-      if (left-- <= 0) return;
+      if (left <= 0) return;
+      if (filters.vendor !== undefined && event.api !== null && event.api.vendor !== filters.vendor) continue;
+      if (filters.version !== undefined && event.api !== null && event.api.version !== filters.version) continue;
+      left--;
       yield event.json;
     }
   }

@@ -3,12 +3,20 @@
  * `POST /micro/timeline` (counts per time bucket), over the collector's stored events.
  */
 import type { StoredEvent } from './event-cache.js';
+import { ENRICHED_FIELDS } from './enriched-event.js';
+
+/** A filter: any of `values` in any of `columns`; `exact` (Micro 4.4+), or a substring (`contains`). */
+export interface EventsFilter {
+  columns: string[];
+  values: string[];
+  match: 'exact' | 'contains';
+}
 
 export interface EventsQuery {
   page: number;
   pageSize: number;
-  /** Every filter must match; within one, any of its values in any of its columns (case-insensitive substring). */
-  filters: Array<{ columns: string[]; values: string[] }>;
+  /** Every filter must match; within one, any of its values in any of its columns (case-insensitive). */
+  filters: EventsFilter[];
   validEvents: boolean | null;
   /** `collector_tstamp` in ms: start inclusive, end exclusive. */
   timeRange: { start: number | null; end: number | null };
@@ -36,7 +44,7 @@ export const MAX_BUCKETS = 10_000;
 
 /**
  * Reads a `/micro/events` body. Micro requires `page`, `pageSize` and `filters`; here they default to 1,
- * 50 and none. A filter takes `values` (Micro 4.4+) or `value` (before).
+ * 50 and none. A filter takes `values` (Micro 4.4+: exact matches) or `value` (before: a substring).
  */
 export function parseEventsQuery(body: unknown): EventsQuery {
   const query = record(body, 'the request body');
@@ -49,15 +57,19 @@ export function parseEventsQuery(body: unknown): EventsQuery {
   return {
     page,
     pageSize,
-    filters: filters.map(parseFilter),
+    filters: filters.map(parseFilter).filter((f): f is EventsFilter => f !== null),
     validEvents,
     timeRange: parseTimeRange(query.timeRange),
     sorting: parseSorting(query.sorting),
   };
 }
 
-/** A filter names one `column` (Micro), or several `columns` any of which may match (this collector's extension). */
-function parseFilter(value: unknown, i: number): { columns: string[]; values: string[] } {
+/**
+ * A filter names one `column` (Micro), or several `columns` any of which may match (this collector's
+ * extension). Micro matches `values` exactly (4.4+) and `value` as a substring (before 4.4), and ignores a
+ * filter on an entity or event column; the extension may search those, and says how with `match`.
+ */
+function parseFilter(value: unknown, i: number): EventsFilter | null {
   const filter = record(value, `filters[${i}]`);
   const columns = filter.columns ?? [filter.column];
   if (!Array.isArray(columns) || columns.length === 0 || !columns.every((c) => typeof c === 'string' && c !== '')) {
@@ -67,7 +79,16 @@ function parseFilter(value: unknown, i: number): { columns: string[]; values: st
   if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) {
     throw new QueryError(`filters[${i}] needs "value" (a string) or "values" (an array of strings)`);
   }
-  return { columns: columns as string[], values: values.map((v) => v.toLowerCase()) };
+  const match = filter.match ?? (filter.values === undefined ? 'contains' : 'exact');
+  if (match !== 'exact' && match !== 'contains') throw new QueryError(`filters[${i}].match must be "exact" or "contains", got ${JSON.stringify(match)}`);
+  if (filter.columns === undefined && isComplexColumn(columns[0] as string)) return null; // as Micro: not filtered on
+  const wanted = values.filter((v) => v !== '').map((v) => v.toLowerCase());
+  return wanted.length === 0 ? null : { columns: columns as string[], values: wanted, match }; // no value: as Micro, no filter
+}
+
+/** Entity and event columns (and their dotted sub-columns), which Micro neither filters nor sorts on. */
+export function isComplexColumn(column: string): boolean {
+  return column.startsWith('contexts_') || column.startsWith('unstruct_event');
 }
 
 function parseTimeRange(value: unknown): EventsQuery['timeRange'] {
@@ -91,7 +112,7 @@ export function runEventsQuery(stored: Iterable<StoredEvent>, query: EventsQuery
   for (const event of stored) {
     if (start !== null && event.time < start) continue;
     if (end !== null && event.time >= end) continue;
-    if (query.filters.every((filter) => filter.columns.some((column) => matchesFilter(event.row[column], filter.values)))) matches.push(event);
+    if (query.filters.every((filter) => filter.columns.some((column) => matchesFilter(columnText(event.row, column), filter)))) matches.push(event);
   }
   if (query.sorting !== null) {
     const { column, desc } = query.sorting;
@@ -112,10 +133,32 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function matchesFilter(value: unknown, wanted: string[]): boolean {
-  if (value === undefined || value === null) return wanted.includes('');
-  const text = textOf(value).toLowerCase();
-  return wanted.some((w) => text.includes(w));
+const ATOMIC = new Set<string>(ENRICHED_FIELDS);
+
+/**
+ * A column's value as text, as Micro reads it from an event's JSON (a string as it is, anything else as its
+ * JSON; an atomic field without a value is `null`); `contexts_x.field` is that field of each entity. `undefined`:
+ * the event has no such column.
+ */
+export function columnText(row: Readonly<Record<string, unknown>>, column: string): string | string[] | undefined {
+  const dot = column.indexOf('.');
+  if (dot !== -1 && isComplexColumn(column)) {
+    const value = row[column.slice(0, dot)];
+    const key = column.slice(dot + 1);
+    const items = (Array.isArray(value) ? value : [value]).filter((item): item is Record<string, unknown> => item !== null && typeof item === 'object' && Object.hasOwn(item, key));
+    return items.length === 0 ? undefined : items.map((item) => textOf(item[key]));
+  }
+  const value = row[column];
+  if (value === undefined || value === null) return ATOMIC.has(column) ? 'null' : undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function matchesFilter(text: string | string[] | undefined, filter: EventsFilter): boolean {
+  if (text === undefined) return false;
+  return (Array.isArray(text) ? text : [text]).some((t) => {
+    const lower = t.toLowerCase();
+    return filter.values.some((w) => (filter.match === 'exact' ? lower === w : lower.includes(w)));
+  });
 }
 
 function compareValues(a: unknown, b: unknown, desc: boolean): number {

@@ -1,30 +1,36 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IgluValidator, ValidationIssue } from '../iglu/index.js';
+import type { IgluValidator, Superseded, ValidationIssue } from '../iglu/index.js';
 import { packageRoot } from '../iglu/package-root.js';
 import { SCHEMA_VIOLATIONS_SCHEMA } from '../schema-uris.js';
-import { canonicalEvent } from './canonical-event.js';
+import { ATOMIC_LENGTH_KEYWORD, ATOMIC_SCHEMA, atomicFieldViolations, withoutViolations, type AtomicFieldViolation } from './atomic-fields.js';
+import { canonicalEvent, type CollectorContext } from './canonical-event.js';
 import { analyticsJson, fullEvent, type CanonicalEvent } from './enriched-event.js';
-import { FAILURE_SCHEMA, failureEntities } from './failure-entity.js';
+import type { TrackerApi } from './event-cache.js';
+import { atomicFailureEntity, FAILURE_SCHEMA, failureEntities, lookupHistoryOf } from './failure-entity.js';
 import { targetsOf, toJsonPath } from './data-report.js';
 
 const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 const COLLECTOR_NAME = `snowplow-client-session-${VERSION}`;
 
 /** What the collector saw of the HTTP request an event came in. */
-export interface RequestInfo {
-  timestamp: Date;
+export interface RequestInfo extends CollectorContext {
   ipAddress: string;
-  userAgent: string | null;
   refererUri: string | null;
   headers: string[];
   contentType: string | null;
   hostname: string;
+  /** The tracking path, after custom paths are mapped (`/com.snowplowanalytics.snowplow/tp2`, `/i`). */
   path: string;
   querystring: string | null;
   body: string | null;
-  /** The `sp` cookie's network user id, when the request carried one. */
-  networkUserId: string | null;
+}
+
+/** Enrich's rules beyond JSON Schema that the collector applies (`maxJsonDepth` is the validator's). */
+export interface EnrichRules {
+  atomicFieldsLimits: Readonly<Record<string, number>>;
+  /** Enrich's `acceptInvalid`: fields over their limits do not fail the event. */
+  acceptInvalid: boolean;
 }
 
 /** Micro's RawEvent: the event as a collector hands it to enrichment. */
@@ -64,26 +70,45 @@ export type ProcessedEvent = { good: GoodEvent; row: EventRow } | { bad: BadEven
 /** An event's Analytics SDK JSON without its null fields; a failed event's holds its failure entities. */
 export type EventRow = Record<string, unknown>;
 
-/** Validates one tracker payload and turns it into Micro's good event or bad event. */
-export function processPayload(payload: unknown, payloadSchema: string, request: RequestInfo, validator: IgluValidator): ProcessedEvent {
+/**
+ * Validates one tracker payload and turns it into Micro's good event or bad event: its schemas, then Enrich's
+ * atomic-field limits over the event it makes.
+ */
+export function processPayload(payload: unknown, payloadSchema: string, request: RequestInfo, validator: IgluValidator, rules: EnrichRules): ProcessedEvent {
   const report = validator.validatePayload(payload, payloadSchema);
   const parameters = stringParameters(payload);
   const rawEvent = parameters === null ? null : toRawEvent(parameters, request);
-  if (!report.valid || rawEvent === null) {
+  const fields = canonicalEvent(parameters ?? {}, request, COLLECTOR_NAME, report.superseded);
+  const violations = rules.acceptInvalid ? [] : atomicFieldViolations(fields, rules.atomicFieldsLimits);
+  if (!report.valid || rawEvent === null || violations.length > 0) {
     const body = safeStringify({ schema: payloadSchema, data: [payload] });
-    return badEvent({ ...request, body }, rawEvent, report.errors, validator);
+    return badEvent({ ...request, body }, rawEvent, { issues: report.errors, violations, superseded: report.superseded ?? [], fields }, validator);
   }
-  return toGoodEvent(rawEvent, request);
+  return toGoodEvent(rawEvent, fields);
 }
 
 /** A bad event for a whole request that holds no usable payload (not JSON, not payload_data, …). */
 export function badRequest(request: RequestInfo, issues: ValidationIssue[], validator: IgluValidator): ProcessedEvent {
-  return badEvent(request, null, issues, validator);
+  return badEvent(request, null, { issues, violations: [], superseded: [], fields: canonicalEvent({}, request, COLLECTOR_NAME) }, validator);
+}
+
+/** Why an event failed, and the event Enrich would have made of it. */
+interface Failures {
+  issues: ValidationIssue[];
+  violations: AtomicFieldViolation[];
+  superseded: readonly Superseded[];
+  fields: Partial<CanonicalEvent>;
+}
+
+/** The vendor and version of a tracking path, as Snowplow's collector payload names them (`/i` is `tp1`). */
+export function apiOf(path: string): TrackerApi {
+  const [, vendor = '', version = ''] = path.split('/');
+  return path === '/i' ? { vendor: 'com.snowplowanalytics.snowplow', version: 'tp1' } : { vendor, version };
 }
 
 function toRawEvent(parameters: Record<string, string>, request: RequestInfo): RawEvent {
   return {
-    api: { vendor: 'com.snowplowanalytics.snowplow', version: 'tp2' },
+    api: apiOf(request.path),
     parameters,
     contentType: request.contentType,
     source: { name: COLLECTOR_NAME, encoding: 'UTF-8', hostname: request.hostname },
@@ -98,8 +123,7 @@ function toRawEvent(parameters: Record<string, string>, request: RequestInfo): R
   };
 }
 
-function toGoodEvent(rawEvent: RawEvent, request: RequestInfo): ProcessedEvent {
-  const fields = canonicalEvent(rawEvent.parameters, request, COLLECTOR_NAME);
+function toGoodEvent(rawEvent: RawEvent, fields: Partial<CanonicalEvent>): ProcessedEvent {
   const event = fullEvent(fields);
   const contexts = (event.contexts as { data?: Array<{ schema?: unknown }> } | null)?.data ?? [];
   const schema = event.event_vendor === null ? null : `iglu:${String(event.event_vendor)}/${String(event.event_name)}/${String(event.event_format)}/${String(event.event_version)}`;
@@ -116,18 +140,21 @@ function toGoodEvent(rawEvent: RawEvent, request: RequestInfo): ProcessedEvent {
   };
 }
 
-function badEvent(request: RequestInfo, rawEvent: RawEvent | null, issues: ValidationIssue[], validator: IgluValidator): ProcessedEvent {
+function badEvent(request: RequestInfo, rawEvent: RawEvent | null, failures: Failures, validator: IgluValidator): ProcessedEvent {
+  // As Enrich: the bad row holds the schema violations of the event's input, else its atomic fields' failures.
+  const messages = failures.issues.length > 0 ? failureMessages(failures.issues, failures.superseded, validator, request.timestamp) : [atomicFailureMessage(failures.violations)];
   const badRow = {
     schema: SCHEMA_VIOLATIONS_SCHEMA,
     data: {
       processor: { artifact: 'snowplow-client-session', version: VERSION },
-      failure: { timestamp: request.timestamp.toISOString(), messages: failureMessages(issues, validator, request.timestamp) },
+      failure: { timestamp: request.timestamp.toISOString(), messages },
       payload: { raw: rawPayload(rawEvent, request) },
     },
   };
   const bad: BadEvent = {
     collectorPayload: {
       schema: 'iglu:com.snowplowanalytics.snowplow/CollectorPayload/thrift/1-0-0',
+      api: apiOf(request.path),
       ipAddress: request.ipAddress,
       timestamp: request.timestamp.getTime(),
       encoding: 'UTF-8',
@@ -145,44 +172,44 @@ function badEvent(request: RequestInfo, rawEvent: RawEvent | null, issues: Valid
     rawEvent,
     errors: [BAD_EVENT_HEADLINE, JSON.stringify(badRow)],
   };
-  return { bad, row: failedEventRow(request, rawEvent, issues, validator) };
+  return { bad, row: failedEventRow(request, rawEvent, failures, validator) };
 }
 
 /**
  * A failed event as Micro 4 answers it from `/micro/events`: what could be read of the event, with its
  * failure entities in `contexts_com_snowplowanalytics_snowplow_failure_1`.
  */
-function failedEventRow(request: RequestInfo, rawEvent: RawEvent | null, issues: ValidationIssue[], validator: IgluValidator): EventRow {
-  // No payload to read (a body that is not JSON, …): what the request itself says.
-  const event = canonicalEvent(rawEvent?.parameters ?? {}, request, COLLECTOR_NAME);
-  const failures = failureEntities(issues, rawEvent?.parameters ?? null, {
-    at: request.timestamp,
-    component: 'snowplow-client-session',
-    version: VERSION,
-    repositories: validator.resolver.names,
-  });
-  const contexts = (event.contexts as { data?: unknown[] } | null | undefined)?.data ?? [];
-  return analyticsJson({ ...event, contexts: { data: [...contexts, ...failures.map((data) => ({ schema: FAILURE_SCHEMA, data }))] } });
+function failedEventRow(request: RequestInfo, rawEvent: RawEvent | null, { issues, violations, fields }: Failures, validator: IgluValidator): EventRow {
+  // No payload to read (a body that is not JSON, …): what the request itself says. Fields over their limits are emptied, as Enrich does.
+  const event = withoutViolations(fields, violations);
+  const context = { at: request.timestamp, component: 'snowplow-client-session', version: VERSION, resolver: validator.resolver };
+  const failures = failureEntities(issues, rawEvent?.parameters ?? null, context);
+  if (violations.length > 0) failures.push(atomicFailureEntity(violations, context));
+  const derived = (event.derived_contexts as { data?: unknown[] } | null | undefined)?.data ?? [];
+  return analyticsJson({ ...event, derived_contexts: { data: [...failures.map((data) => ({ schema: FAILURE_SCHEMA, data })), ...derived] } });
 }
 
-/** The bad row's failure messages, in the shapes schema_violations 2-0-1 allows: one per failing schema. */
-function failureMessages(issues: ValidationIssue[], validator: IgluValidator, at: Date): unknown[] {
+/** Enrich's one schema violation for the atomic fields over their limits. */
+function atomicFailureMessage(violations: AtomicFieldViolation[]): unknown {
+  const dataReports = violations.map(({ field, message }) => ({ message, path: field, keyword: ATOMIC_LENGTH_KEYWORD, targets: [] }));
+  return { schemaKey: ATOMIC_SCHEMA, error: { error: 'ValidationError', dataReports } };
+}
+
+/**
+ * The bad row's failure messages, in the shapes schema_violations 2-0-1 allows: one per failing schema (with
+ * `supersededBy` when it was validated with a later version, as iglu-scala-client says).
+ */
+function failureMessages(issues: ValidationIssue[], superseded: readonly Superseded[], validator: IgluValidator, at: Date): unknown[] {
   const messages: unknown[] = [];
   const reports = new Map<string, Array<{ message: string; path: string; keyword: string; targets: string[] | null }>>();
   for (const issue of issues) {
     const field = issue.path.slice(issue.path.lastIndexOf('/') + 1);
-    if (issue.keyword === 'json' || issue.keyword === 'base64') {
+    if (issue.keyword === 'json' || issue.keyword === 'base64' || (issue.keyword === 'depth' && issue.schema === null)) {
       messages.push({ field: field.slice(0, 64), value: null, error: issue.message });
     } else if (issue.keyword === 'iglu' && issue.schema === null) {
       messages.push({ json: null, error: issue.message.includes('Iglu URI') ? 'INVALID_IGLUURI' : 'INVALID_DATA_PAYLOAD' });
     } else if (issue.keyword === 'iglu') {
-      const lookupHistory = validator.resolver.names.map((repository) => ({
-        repository,
-        errors: [{ error: 'NotFound' }],
-        attempts: 1,
-        lastAttempt: at.toISOString(),
-      }));
-      messages.push({ schemaKey: issue.schema, error: { error: 'ResolutionError', lookupHistory } });
+      messages.push({ schemaKey: issue.schema, error: { error: 'ResolutionError', lookupHistory: lookupHistoryOf(issue.schema!, validator.resolver, at) } });
     } else if (issue.keyword === 'schema') {
       messages.push({ schemaKey: issue.schema, error: { error: 'ValidationError', schemaIssues: [{ path: '$', message: issue.message }] } });
     } else {
@@ -192,7 +219,10 @@ function failureMessages(issues: ValidationIssue[], validator: IgluValidator, at
       reports.set(issue.schema!, list);
     }
   }
-  for (const [schemaKey, dataReports] of reports) messages.push({ schemaKey, error: { error: 'ValidationError', dataReports } });
+  for (const [schemaKey, dataReports] of reports) {
+    const supersededBy = superseded.find((s) => s.originalSchema === schemaKey)?.validatedWith;
+    messages.push({ schemaKey, error: { error: 'ValidationError', dataReports, ...(supersededBy === undefined ? {} : { supersededBy }) } });
+  }
   return messages;
 }
 

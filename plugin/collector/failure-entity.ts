@@ -1,4 +1,5 @@
-import type { ValidationIssue } from '../iglu/index.js';
+import type { IgluResolver, ValidationIssue } from '../iglu/index.js';
+import { ATOMIC_LENGTH_KEYWORD, ATOMIC_SCHEMA, type AtomicFieldViolation } from './atomic-fields.js';
 import { decodeEmbeddedJson, type EmbeddedJsonField } from '../iglu/json.js';
 import { targetsOf, toJsonPath } from './data-report.js';
 
@@ -6,8 +7,8 @@ import { targetsOf, toJsonPath } from './data-report.js';
 export const FAILURE_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/failure/jsonschema/1-0-0';
 
 export interface FailureError {
-  /** Where the failing JSON sits in the event: `unstruct`, `contexts` or `payload` (the tracker's own fields). */
-  source: 'unstruct' | 'contexts' | 'payload';
+  /** Where the failing JSON sits in the event: `unstruct`, `contexts`, `payload` (the tracker's own fields) or `atomic_field` (Enrich's limits). */
+  source: 'unstruct' | 'contexts' | 'payload' | 'atomic_field';
   message: string;
   /** The failing field as a JSON path into `data` (Snowplow's data-report style, e.g. `$.quantity`). */
   path?: string;
@@ -19,7 +20,7 @@ export interface FailureError {
 }
 
 export interface FailureEntity {
-  failureType: 'ValidationError' | 'ResolutionError';
+  failureType: 'ValidationError' | 'ResolutionError' | 'NotJSON';
   errors: FailureError[];
   schema: string | null;
   data: Record<string, unknown> | null;
@@ -32,11 +33,18 @@ export interface FailureEntity {
  * One failure entity per schema that failed (and one for the payload's own fields), each naming the
  * offending field of its data, as Micro 4 shows failed events in `/micro/events` and its UI.
  */
-export function failureEntities(
-  issues: ValidationIssue[],
-  parameters: Record<string, string> | null,
-  context: { at: Date; component: string; version: string; repositories: string[] },
-): FailureEntity[] {
+/** When and by what a failure was found, and the resolver that looked the schemas up. */
+export interface FailureContext {
+  at: Date;
+  component: string;
+  version: string;
+  resolver: IgluResolver;
+}
+
+/** Messages quote what the client sent (a schema URI of any length): a failure keeps at most this much of one. */
+const MAX_MESSAGE_CHARS = 1024;
+
+export function failureEntities(issues: ValidationIssue[], parameters: Record<string, string> | null, context: FailureContext): FailureEntity[] {
   const groups = new Map<string, { issues: ValidationIssue[]; schema: string | null; source: FailureError['source'] }>();
   for (const issue of issues) {
     const source = sourceOf(issue.path);
@@ -48,9 +56,10 @@ export function failureEntities(
   }
   return [...groups.values()].map(({ issues: group, schema, source }) => {
     const resolution = group.some((issue) => issue.keyword === 'iglu' && issue.schema !== null);
+    const notJson = group.every((issue) => issue.schema === null && ['json', 'base64', 'depth'].includes(issue.keyword));
     const pointer = entityPointer(group[0]!.path);
     return {
-      failureType: resolution ? 'ResolutionError' : 'ValidationError',
+      failureType: resolution ? 'ResolutionError' : notJson ? 'NotJSON' : 'ValidationError',
       errors: group.map((issue) => failureError(issue, source, context)),
       schema,
       data: pointer === null || parameters === null ? null : dataAt(parameters, pointer),
@@ -61,15 +70,35 @@ export function failureEntities(
   });
 }
 
-function failureError(issue: ValidationIssue, source: FailureError['source'], context: { at: Date; repositories: string[] }): FailureError {
+/** Enrich's one failure entity for the atomic fields over their limits: `data` holds each field's value. */
+export function atomicFailureEntity(violations: readonly AtomicFieldViolation[], context: FailureContext): FailureEntity {
+  return {
+    failureType: 'ValidationError',
+    errors: violations.map(({ field, message }) => ({ source: 'atomic_field', message, path: field, keyword: ATOMIC_LENGTH_KEYWORD, targets: [] })),
+    schema: ATOMIC_SCHEMA,
+    data: Object.fromEntries(violations.map(({ field, value }) => [field, value])),
+    timestamp: context.at.toISOString(),
+    componentName: context.component,
+    componentVersion: context.version,
+  };
+}
+
+/** Each repository's attempt to find `uri`, as the resolver recorded it (or, when it kept none, each repository as not having it). */
+export function lookupHistoryOf(uri: string, resolver: IgluResolver, at: Date): unknown[] {
+  const resolution = resolver.resolve(uri);
+  if (!resolution.ok && resolution.lookupHistory.length > 0) return resolution.lookupHistory;
+  return resolver.names.map((repository) => ({ repository, errors: [{ error: 'NotFound' }], attempts: 1, lastAttempt: at.toISOString() }));
+}
+
+function failureError(issue: ValidationIssue, source: FailureError['source'], context: FailureContext): FailureError {
   if (issue.keyword === 'iglu' && issue.schema !== null) {
-    const lookupHistory = context.repositories.map((repository) => ({ repository, errors: [{ error: 'NotFound' }], attempts: 1, lastAttempt: context.at.toISOString() }));
-    return { source, message: `Resolution error: schema ${issue.schema} not found`, lookupHistory };
+    return { source, message: `Resolution error: schema ${issue.schema} not found`, lookupHistory: lookupHistoryOf(issue.schema, context.resolver, context.at) };
   }
   const path = issue.dataPath === undefined ? undefined : toJsonPath(issue.dataPath);
+  const message = issue.message.length > MAX_MESSAGE_CHARS ? `${issue.message.slice(0, MAX_MESSAGE_CHARS)}… (${issue.message.length} characters)` : issue.message;
   return {
     source,
-    message: path === undefined ? issue.message : `${path}: ${issue.message}`,
+    message: path === undefined ? message : `${path}: ${message}`,
     ...(path === undefined ? {} : { path }),
     keyword: issue.keyword,
     targets: targetsOf(issue),

@@ -2,8 +2,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { IgluValidator } from '../iglu/index.js';
 import { ENRICHED_FIELDS, fullAnalyticsJson } from './enriched-event.js';
-import type { EventCache, GoodEventFilters } from './event-cache.js';
+import type { BadEventFilters, EventCache, GoodEventFilters } from './event-cache.js';
+import { columnsOf, columnStats, parseColumnStats } from './column-stats.js';
 import { parseEventsQuery, parseTimeline, QueryError, runEventsQuery, runTimeline } from './event-query.js';
+import { lookUpSchema } from './schema-lookup.js';
 import { HttpError, allow, readJson, send, sendJsonArray } from './http.js';
 import { sessionTimelines } from './session-timeline.js';
 import { serveUi } from './ui-assets.js';
@@ -17,7 +19,7 @@ export interface ApiContext {
   validator: IgluValidator;
 }
 
-export const API_PATHS = '/micro/all, /micro/good, /micro/bad, /micro/reset, /micro/events, /micro/columns, /micro/timeline, /micro/sessions, /micro/ui';
+export const API_PATHS = '/micro/all, /micro/good, /micro/bad, /micro/reset, /micro/events, /micro/columns, /micro/columnStats, /micro/timeline, /micro/iglu, /micro/sessions, /micro/ui';
 
 /** Answers an API request; `false` when the path is not one of the API's. */
 export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, { cache, validator }: ApiContext): Promise<boolean> {
@@ -25,6 +27,12 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   if (path === '/micro/ui' || path.startsWith('/micro/ui/')) {
     allow(req, 'GET', 'HEAD');
     await serveUi(res, path.slice('/micro/ui'.length));
+    return true;
+  }
+  if (path.startsWith('/micro/iglu/')) {
+    allow(req, 'GET');
+    const { status, body } = await lookUpSchema(validator.resolver, path.slice('/micro/iglu/'.length));
+    send(res, status, body);
     return true;
   }
   switch (path) {
@@ -42,7 +50,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
       return true;
     case '/micro/bad':
       allow(req, 'GET', 'POST');
-      await sendJsonArray(res, cache.bad(req.method === 'POST' ? limitOf(await readJson(req)) : undefined));
+      await sendJsonArray(res, cache.bad(req.method === 'POST' ? badFilters(await readJson(req)) : {}));
       return true;
     case '/micro/reset':
       allow(req, 'GET', 'POST');
@@ -56,7 +64,11 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
       return true;
     case '/micro/columns':
       allow(req, 'GET');
-      send(res, 200, [...ATOMIC_COLUMNS, ...cache.shreddedColumns()]);
+      send(res, 200, [...ATOMIC_COLUMNS, ...columnsOf(cache.events(), cache.shreddedColumns())]);
+      return true;
+    case '/micro/columnStats':
+      allow(req, 'POST');
+      send(res, 200, columnStats(cache.events(), asQuery(parseColumnStats, await readJson(req))));
       return true;
     case '/micro/timeline':
       allow(req, 'POST');
@@ -102,6 +114,14 @@ function goodFilters(body: unknown): GoodEventFilters {
     throw new HttpError(400, 'filter contexts must be an array of schema URIs');
   }
   return { event_type, schema, contexts, limit: limitOf(body) } as GoodEventFilters;
+}
+
+function badFilters(body: unknown): BadEventFilters {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'filters must be a JSON object');
+  const { vendor, version } = body as Record<string, unknown>;
+  if (vendor !== undefined && typeof vendor !== 'string') throw new HttpError(400, 'filter vendor must be a string such as com.snowplowanalytics.snowplow');
+  if (version !== undefined && typeof version !== 'string') throw new HttpError(400, 'filter version must be a string such as tp2');
+  return { vendor, version, limit: limitOf(body) } as BadEventFilters;
 }
 
 function limitOf(body: unknown): number | undefined {

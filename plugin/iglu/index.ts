@@ -1,5 +1,7 @@
-export { IgluValidator, type IgluValidatorOptions, type ValidationIssue, type ValidationReport } from './validator.js';
-export { IgluResolver, type IgluResolverOptions, type ResolvedSchema, type Resolution } from './resolver.js';
+export { IgluValidator, type IgluValidatorOptions, type Superseded, type ValidationIssue, type ValidationReport } from './validator.js';
+export { DEFAULT_MAX_JSON_DEPTH, exceedsMaxJsonDepth } from './json-depth.js';
+export { MAX_JSON_DEPTH } from './json.js';
+export { IgluResolver, type IgluResolverOptions, type RepositoryAttempt, type ResolvedSchema, type Resolution } from './resolver.js';
 export { loadResolverConfig, registryFromEnvironment, type RegistryConfig, type ResolverConfig } from './resolver-config.js';
 export { createIgluAjv, type IgluAjv } from './ajv.js';
 export { parseIgluUri, toIgluUri, isSchemaVer, parseSchemaVer, type SchemaKey } from './schema-key.js';

@@ -33,7 +33,7 @@ export const LINTERS: Record<string, { level: LintLevel; check: Check }> = {
   rootObject: {
     level: 'Warning',
     check: (s, p) =>
-      p === '' && (!isObject(s.properties) || s.type !== 'object') // schema-ddl: `type` exactly object (a union is flagged)
+      p === '' && (!isObject(s.properties) || singleType(s.type) !== 'object') // schema-ddl: `type` exactly object (a union is flagged)
         ? 'At the root level, the schema should have a "type" property set to "object" and have a "properties" property'
         : null,
   },
@@ -270,4 +270,9 @@ function isNumber(value: unknown): value is number {
 
 function escape(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** `type` as schema-ddl decodes it: a one-element array (`["object"]`) is that one type, not a union. */
+function singleType(type: unknown): unknown {
+  return Array.isArray(type) && type.length === 1 ? type[0] : type;
 }

@@ -2,6 +2,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createIgluAjv, forSnowplow, type IgluAjv } from './ajv.js';
 import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, isDeeperThan, jsonTypeOf, MAX_JSON_DEPTH } from './json.js';
 import { BoundedCache } from './bounded-cache.js';
+import { checkMaxJsonDepth, exceedsMaxJsonDepth, tooDeepForEnrich } from './json-depth.js';
 import { IgluResolver, type ResolvedSchema } from './resolver.js';
 import type { ResolverConfig } from './resolver-config.js';
 import { parseIgluUri } from './schema-key.js';
@@ -35,6 +36,18 @@ export interface ValidationReport {
   errors: ValidationIssue[];
   /** What the verdict did not check, e.g. a remote `$ref` that Snowplow's validator lets match anything. */
   notes: string[];
+  /**
+   * The instances validated against a later version than they name, because their schema's `$supersededBy`
+   * says so (as Snowplow does): `path` points at the instance's data. Present only when there is one.
+   */
+  superseded?: Superseded[];
+}
+
+/** One instance validated against its schema's superseding version: Enrich's `validation_info`, and where. */
+export interface Superseded {
+  path: string;
+  originalSchema: string;
+  validatedWith: string;
 }
 
 export interface IgluValidatorOptions {
@@ -44,17 +57,23 @@ export interface IgluValidatorOptions {
   resolverConfig?: ResolverConfig;
   /** Milliseconds an HTTP registry may take to answer one lookup. Default 5000. */
   registryTimeout?: number;
+  /**
+   * Enrich's `maxJsonDepth`: a `co`/`cx`/`ue_pr`/`ue_px` field, an instance's data or a schema nested deeper
+   * is invalid. Default 40, as Micro runs Enrich; at most 500 (the hard safety bound).
+   */
+  maxJsonDepth?: number;
 }
 
 /** Compiled schemas kept at most (all of Iglu Central fits); the oldest is dropped from Ajv too. */
 const MAX_COMPILED = 4096;
 
-type Compiled = { ok: true; validate: ValidateFunction; notes: string[] } | { ok: false; reason: string; keyword: string };
+type Compiled = { ok: true; validate: ValidateFunction; notes: string[]; supersededBy?: string } | { ok: false; reason: string; keyword: string };
 
 /** What one validation collects (`notes` made on the first note: most validations have none). */
 interface Findings {
   errors: ValidationIssue[];
   notes: Set<string> | null;
+  superseded: Superseded[] | null;
 }
 
 /**
@@ -65,11 +84,14 @@ interface Findings {
  */
 export class IgluValidator {
   readonly resolver: IgluResolver;
+  /** Enrich's `maxJsonDepth` this validator applies. */
+  readonly maxJsonDepth: number;
   readonly #ajv: IgluAjv;
   /** By resolved schema: a schema fetched again after the cache's TTL is compiled again. */
   readonly #compiled: BoundedCache<ResolvedSchema, Compiled & { compiled?: object }>;
 
   constructor(options: IgluValidatorOptions = {}) {
+    this.maxJsonDepth = checkMaxJsonDepth(options.maxJsonDepth);
     this.resolver = new IgluResolver(options.repositories, options.resolverConfig, { registryTimeout: options.registryTimeout });
     this.#ajv = createIgluAjv();
     this.#compiled = new BoundedCache(MAX_COMPILED, null, (_, entry) => {
@@ -141,7 +163,7 @@ export class IgluValidator {
 
   /** Runs one validation; an instance too deep to validate safely gets that verdict instead. */
   #report(schema: string | null, instance: unknown, validate: (found: Findings) => void): ValidationReport {
-    const found: Findings = { errors: [], notes: null };
+    const found: Findings = { errors: [], notes: null, superseded: null };
     if (isDeeperThan(instance, MAX_JSON_DEPTH)) found.errors.push(tooDeep('', null));
     else {
       try {
@@ -151,7 +173,9 @@ export class IgluValidator {
         found.errors.push(tooDeep('', schema)); // a recursive schema on deep data: the stack ran out
       }
     }
-    return { valid: found.errors.length === 0, schema, errors: found.errors, notes: found.notes === null ? [] : [...found.notes] };
+    const report: ValidationReport = { valid: found.errors.length === 0, schema, errors: found.errors, notes: found.notes === null ? [] : [...found.notes] };
+    if (found.superseded !== null) report.superseded = found.superseded;
+    return report;
   }
 
   /** The compiled validator for `uri`, or why there is none (not found, not JSON, an invalid schema). */
@@ -167,16 +191,16 @@ export class IgluValidator {
   }
 
   #compile(uri: string, resolved: ResolvedSchema): Compiled & { compiled?: object } {
-    const { schema, file } = resolved;
-    if (isDeeperThan(schema, MAX_JSON_DEPTH)) {
-      return { ok: false, reason: `schema ${uri} at ${file} nests more than ${MAX_JSON_DEPTH} levels deep`, keyword: 'depth' };
+    const { schema, file, supersededBy } = resolved;
+    if (exceedsMaxJsonDepth(schema, this.maxJsonDepth)) {
+      return { ok: false, reason: `schema ${uri} at ${file} is nested deeper than maxJsonDepth ${this.maxJsonDepth}`, keyword: 'depth' };
     }
     const remoteRefs = new Set<string>();
     const compilable = forSnowplow(schema, remoteRefs) as Record<string, unknown>;
     try {
       const validate = this.#ajv.compile(compilable);
       const notes = [...remoteRefs].map((ref) => `${uri}: $ref ${ref} was not checked (Snowplow's validator resolves no remote $ref: it matches anything)`);
-      return { ok: true, validate, notes, compiled: compilable };
+      return { ok: true, validate, notes, compiled: compilable, ...(supersededBy === undefined ? {} : { supersededBy }) };
     } catch (error) {
       return { ok: false, reason: `schema ${uri} at ${file} is not a valid schema: ${(error as Error).message}`, keyword: 'schema', compiled: compilable };
     }
@@ -227,15 +251,22 @@ export class IgluValidator {
       const decoded = decodeEmbeddedJson(payload, field);
       if (decoded === undefined) continue;
       if (!decoded.ok) found.errors.push({ path: `${path}/${field}`, keyword: decoded.keyword, message: decoded.message, schema: null });
-      else if (isDeeperThan(decoded.value, MAX_JSON_DEPTH)) found.errors.push(tooDeep(`${path}/${field}`, null));
+      else if (exceedsMaxJsonDepth(decoded.value, this.maxJsonDepth)) found.errors.push(tooDeepForEnrich(`${path}/${field}`, null, this.maxJsonDepth));
       else this.#selfDescribing(decoded.value, `${path}/${field}`, found, depth + 1);
     }
   }
 
   #data(uri: string, data: unknown, path: string, found: Findings): void {
+    if (exceedsMaxJsonDepth(data, this.maxJsonDepth)) {
+      found.errors.push(tooDeepForEnrich(path, uri, this.maxJsonDepth));
+      return;
+    }
     const compiled = this.compile(uri);
     if (!compiled.ok) found.errors.push({ path, keyword: compiled.keyword, message: compiled.reason, schema: uri });
-    else this.#run(compiled, data, uri, path, found);
+    else {
+      if (compiled.supersededBy !== undefined) (found.superseded ??= []).push({ path, originalSchema: uri, validatedWith: compiled.supersededBy });
+      this.#run(compiled, data, uri, path, found);
+    }
   }
 
   /** Runs a compiled schema and turns Ajv's errors into issues; `strip` drops a wrapper's prefix. */

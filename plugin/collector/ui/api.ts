@@ -12,7 +12,8 @@ export interface EventsPage {
 export interface EventsRequest {
   page: number;
   pageSize: number;
-  filters: Array<{ columns: string[]; values: string[] }>;
+  /** This collector's filters: any of `values` found (`contains`) in any of `columns`. */
+  filters: Array<{ columns: string[]; values: string[]; match: 'contains' }>;
   validEvents: boolean | null;
   sorting: { column: string; desc: boolean } | null;
 }

@@ -50,8 +50,8 @@ export function eventsView(): EventsView {
     }
   };
   const request = (): EventsRequest => {
-    const filters = QUICK_FILTERS.filter(([label]) => (state.quick.get(label) ?? '') !== '').map(([label, columns]) => ({ columns, values: [state.quick.get(label)!] }));
-    if (state.column !== '' && state.value !== '') filters.push({ columns: [state.column], values: [state.value] });
+    const filters = QUICK_FILTERS.filter(([label]) => (state.quick.get(label) ?? '') !== '').map(([label, columns]) => ({ columns, values: [state.quick.get(label)!], match: 'contains' as const }));
+    if (state.column !== '' && state.value !== '') filters.push({ columns: [state.column], values: [state.value], match: 'contains' });
     return { page: state.page, pageSize: PAGE_SIZE, filters, validEvents: state.validEvents, sorting: { column: 'collector_tstamp', desc: true } };
   };
   const renderRows = () => {
