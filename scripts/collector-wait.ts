@@ -54,8 +54,9 @@ export async function waitCommand(argv: string[]): Promise<number> {
     body: JSON.stringify({ query, count, timeout, since }),
     signal: AbortSignal.timeout(timeout + REQUEST_SLACK_MS),
   }).catch((error: Error) => {
-    const cause = (error.cause as { code?: string } | undefined)?.code ?? error.message;
-    throw new Error(`cannot reach the collector at ${url}: ${cause}`);
+    const cause = (error.cause as { code?: string; message?: string } | undefined) ?? {};
+    const why = error.name === 'TimeoutError' ? `no answer within ${timeout + REQUEST_SLACK_MS} ms` : (cause.code ?? cause.message ?? error.message);
+    throw new Error(`cannot reach the collector at ${url}: ${why}`);
   });
   const text = await response.text();
   if (response.status === 400) throw new UsageError(`the collector refused the query: ${errorOf(text)}`);

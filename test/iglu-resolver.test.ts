@@ -1,14 +1,14 @@
 // Iglu resolver configurations (iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-x) against
 // real HTTP registries on 127.0.0.1: a static repository and an Iglu Server-shaped API.
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { IgluValidator, loadResolverConfig, type RegistryConfig } from '../plugin/iglu/index.js';
+import { IgluValidator, loadResolverConfig } from '../plugin/iglu/index.js';
 import { CLIENT_SESSION_SCHEMA, IGLU_META_SCHEMA_URI } from '../plugin/schema-uris.js';
 import { withTempDir } from './helpers/capture.js';
+import { httpRepository as http, registry, type Registry } from './helpers/iglu-registry.js';
 import { runCli } from './helpers/run-cli.js';
 
 const THING = 'iglu:com.acme/thing/jsonschema/1-0-0';
@@ -20,40 +20,6 @@ const thingSchema = (type: string) => ({
   required: ['n'],
 });
 
-interface Registry {
-  uri: string;
-  /** Paths asked for, in order. */
-  requests: string[];
-  close(): Promise<void>;
-}
-
-/**
- * A registry on a free loopback port. `prefix` is '' for a static repository (`/schemas/…`) and '/api'
- * for an Iglu Server (`/api/schemas/…`, `apikey` header required when `apikey` is set). `hang` never answers.
- */
-async function registry(schemas: Record<string, unknown>, options: { prefix?: string; apikey?: string; hang?: boolean } = {}): Promise<Registry> {
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    requests.push(req.url ?? '');
-    if (options.hang === true) return; // a registry that accepts the connection and never answers
-    if (options.apikey !== undefined && req.headers.apikey !== options.apikey) {
-      res.writeHead(401).end('{"message":"Not authorized"}');
-      return;
-    }
-    const path = (req.url ?? '').slice(`${options.prefix ?? ''}/schemas/`.length);
-    const schema = schemas[`iglu:${path}`];
-    if (!(req.url ?? '').startsWith(`${options.prefix ?? ''}/schemas/`) || schema === undefined) res.writeHead(404).end('{"message":"not found"}');
-    else res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(schema));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    uri: `http://127.0.0.1:${port}${options.prefix ?? ''}`,
-    requests,
-    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-  };
-}
-
 const open: Registry[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((r) => r.close()));
@@ -64,12 +30,6 @@ async function started(schemas: Record<string, unknown>, options: Parameters<typ
   return r;
 }
 
-const http = (name: string, uri: string, extra: Partial<RegistryConfig> & { apikey?: string } = {}): RegistryConfig => ({
-  name,
-  priority: extra.priority ?? 0,
-  vendorPrefixes: extra.vendorPrefixes ?? [],
-  connection: { http: { uri, ...(extra.apikey === undefined ? {} : { apikey: extra.apikey }) } },
-});
 const configFile = async (dir: string, repositories: unknown[], extra: Record<string, unknown> = {}) => {
   const file = join(dir, 'resolver.json');
   await writeFile(file, JSON.stringify({ schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3', data: { cacheSize: 500, repositories, ...extra } }));

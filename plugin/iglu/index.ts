@@ -7,3 +7,4 @@ export { PACKAGE_SCHEMAS } from './package-root.js';
 export * from '../schema-uris.js';
 export { lintRepository, BIGQUERY_LINTERS, LINTERS, SKIPPABLE_LINTERS, type LintIssue, type LintLevel, type LintReport } from './lint.js';
 export { parseJsonExact, numberTextAt } from './exact-json.js';
+export { createValidationPlugin, InvalidEventError, type EventIssue, type InvalidEvent, type OnInvalid, type ValidationPlugin, type ValidationPluginOptions } from './validation-plugin.js';

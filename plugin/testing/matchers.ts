@@ -10,10 +10,10 @@ import { asCollector, isBadEvents, isWaitTimeout } from './collector-like.js';
 
 /** What Jest and Vitest give a matcher as `this` (the part used here). */
 interface MatcherState {
-  isNot: boolean;
+  isNot?: boolean;
   promise?: string;
   utils: {
-    diff(expected: unknown, received: unknown, options?: Record<string, unknown>): string | null;
+    diff(expected: unknown, received: unknown, options?: Record<string, unknown>): string | null | undefined;
     matcherHint(name: string, received?: string, expected?: string, options?: Record<string, unknown>): string;
   };
 }
@@ -35,14 +35,14 @@ async function toHaveTrackedEvent(this: MatcherState, received: unknown, query: 
   const collector = asCollector(received, 'expect(collector).toHaveTrackedEvent(query, options?)');
   const hint = this.utils.matcherHint('toHaveTrackedEvent', 'collector', 'query', { isNot: this.isNot, promise: this.promise });
   // `.not` asks about what has arrived: waiting out the timeout to prove an absence would only slow tests down.
-  const wait = this.isNot ? { ...options, timeout: 0 } : options;
+  const wait = this.isNot === true ? { ...options, timeout: 0 } : options;
   try {
     const events = await collector.waitFor(query, wait);
     const listed = events.slice(0, 3).map((event, i) => `  ${i + 1}. ${describeEvent(event)}`);
     return { pass: true, message: () => `${hint}\n\nExpected no event matching ${describeQuery(query)}, found ${events.length}:\n${listed.join('\n')}` };
   } catch (error) {
     if (!isWaitTimeout(error)) throw error;
-    const diff = (expected: unknown, actual: unknown) => this.utils.diff(expected, actual, { expand: false });
+    const diff = (expected: unknown, actual: unknown) => this.utils.diff(expected, actual, { expand: false }) ?? null;
     return { pass: false, message: () => `${hint}\n\n${describeMiss(error.miss, diff)}` };
   }
 }
