@@ -161,7 +161,14 @@ export function uriMatches(pattern: string, uri: string | null): boolean {
 
 function schemaPart(pattern: string, uri: string | null): Part {
   const ok = uriMatches(pattern, uri);
-  return { score: ok ? 1 : 0, expected: pattern, actual: ok ? pattern : uri, mismatches: ok ? [] : ['schema'] };
+  const sameName = !ok && uri !== null && sameFamily(pattern, uri); // another version: a near miss
+  return { score: ok ? 1 : sameName ? 0.5 : 0, expected: pattern, actual: ok ? pattern : uri, mismatches: ok ? [] : ['schema'] };
+}
+
+/** Whether two URIs name the same vendor, name and format. */
+function sameFamily(a: string, b: string): boolean {
+  const family = (uri: string) => uri.split('/').slice(0, 3).join('/');
+  return family(a) === family(b);
 }
 
 /** Each entity asked for against the best candidate of its schema; the part's score is their mean. */
@@ -194,8 +201,7 @@ function contextsPart(wanted: EntityQuery[], entities: Array<{ uri: string; data
 
 /** For a missing entity: the URI of one of the same vendor and name (another version), or null. */
 function sameName(pattern: string, entities: Array<{ uri: string }>): string | null {
-  const family = pattern.split('/').slice(0, 3).join('/');
-  return entities.find((entity) => entity.uri.startsWith(`${family}/`))?.uri ?? null;
+  return entities.find((entity) => sameFamily(pattern, entity.uri))?.uri ?? null;
 }
 
 function headersPart(wanted: Record<string, unknown>, headers: readonly string[]): Part {
@@ -246,8 +252,10 @@ export function partial(expected: unknown, actual: unknown, path: string): Part 
   return leaf(expected === actual || (Number.isNaN(expected) && Number.isNaN(actual)), expected, actual, path);
 }
 
+/** A value: 1 when it matches; for ranking near misses, ½ when it differs but is there with the same type. */
 function leaf(ok: boolean, expected: unknown, actual: unknown, path: string): Part {
-  return { score: ok ? 1 : 0, expected, actual: ok ? expected : actual, mismatches: ok ? [] : [path] };
+  const sameType = actual !== null && actual !== undefined && (expected instanceof RegExp ? typeof actual === 'string' : typeof expected === typeof actual);
+  return { score: ok ? 1 : sameType ? 0.5 : 0, expected, actual: ok ? expected : actual, mismatches: ok ? [] : [path] };
 }
 
 /** The self-describing event's schema URI from the event's `event_vendor/name/format/version`, or null. */

@@ -85,7 +85,6 @@ export function createValidationPlugin(options: ValidationPluginOptions = {}): V
   const onInvalid = options.onInvalid ?? 'warn';
   const logger = options.logger ?? LOG;
   const validator = options.validator ?? new IgluValidator({ repositories: options.schemas, resolverConfig: options.resolverConfig });
-  const cores = new Set<TrackerCore>();
   let core: TrackerCore | null = null;
   let refreshing: Promise<void> | null = null;
 
@@ -128,8 +127,10 @@ export function createValidationPlugin(options: ValidationPluginOptions = {}): V
   return {
     plugin: {
       activateCorePlugin(activated) {
-        cores.add(activated);
-        if (cores.size === 2) logger.warn('snowplow-client-session: one createValidationPlugin was added to two trackers; events are encoded with the last one\'s encodeBase64: make one plugin per tracker');
+        // The processor encodes as the tracker does: it must know the tracker's encodeBase64.
+        if (core !== null && core.getBase64Encoding() !== activated.getBase64Encoding()) {
+          logger.warn('snowplow-client-session: one createValidationPlugin was added to trackers with different encodeBase64; events are encoded as the last one says: make one plugin per tracker');
+        }
         core = activated;
       },
       beforeTrack(pb) {
