@@ -106,9 +106,12 @@ describe('waitFor in process', () => {
     expect(error.message).toMatch(/\+ +total: 12\.5\n.*- +total: 10/);
     expect(error.message).toContain(`Failed events (1):\n  1. ${CHECKOUT} (app_id "wait-miss"`);
     expect(error.message).toContain(`       ${CHECKOUT}: $.total: must be >= 0, found -5`);
-    // Without the schema in the query, the checkout that has a total still ranks before the newer struct event.
+    // Without the schema in the query, the checkout that has a total still ranks before the newer struct
+    // event; another test's event (another app_id) comes last, though its total is nearer.
+    checkout(trackerFor('someone-else'), { orderId: 'o-3', total: 10.5, currency: 'EUR' });
+    await collector.waitFor({ app_id: 'someone-else', data: { orderId: 'o-3' } });
     const ranked = (await rejection(collector.waitFor({ app_id: 'wait-miss', data: { total: 10 } }, { timeout: 0 }))) as WaitTimeoutError;
-    expect(ranked.closest.map((closest) => closest.event.event)).toEqual(['unstruct', 'struct']);
+    expect(ranked.closest.map((closest) => [closest.event.app_id, closest.event.event])).toEqual([['wait-miss', 'unstruct'], ['wait-miss', 'struct'], ['someone-else', 'unstruct']]);
   });
 
   it('counts only events since a point in time, and reports how many of count arrived', async () => {

@@ -39,6 +39,8 @@ export interface MatchableEvent {
 /** How close an event comes to a query: `score` out of `criteria` (equal when it matches). */
 export interface Closeness {
   score: number;
+  /** The atomic fields and headers that match in full: a test's tag is one of them, so they rank first. */
+  tags: number;
   /** The query's parts in the event's terms, and the event's values at the same places: what a diff shows. */
   expected: Record<string, unknown>;
   actual: Record<string, unknown>;
@@ -100,10 +102,11 @@ export function compileQuery(query: unknown): CompiledQuery {
     matches: (event) => score(event, criteria),
     matchesTags: (event) => score(event, tags),
     closeness(event) {
-      const result: Closeness = { score: 0, expected: {}, actual: {}, mismatches: [] };
+      const result: Closeness = { score: 0, tags: 0, expected: {}, actual: {}, mismatches: [] };
       for (const criterion of criteria) {
         const part = criterion.check(event);
         result.score += part.score;
+        if (criterion.tag && part.score === 1) result.tags++;
         result.expected[criterion.key] = part.expected;
         if (part.actual !== undefined) result.actual[criterion.key] = part.actual;
         result.mismatches.push(...part.mismatches);

@@ -160,18 +160,19 @@ export class EventWaiters {
 
   #timedOut(waiter: Waiter, timeout: number): WaitTimeoutError {
     const { query } = waiter;
-    const ranked: Array<{ event: StoredEvent; closest: ClosestEvent; score: number }> = [];
+    const ranked: Array<{ closest: ClosestEvent; tags: number; score: number }> = [];
     let looked = 0;
     for (const event of this.cache.events(true)) {
       if (!this.#inRange(event, waiter.since)) continue;
       looked++;
       const matchable = this.#matchable(event, query);
       if (query.matches(matchable)) continue;
-      const { score, expected, actual, mismatches } = query.closeness(matchable);
-      ranked.push({ event, score, closest: { event: fullAnalyticsJson(event.row), expected, actual, mismatches } });
+      const { score, tags, expected, actual, mismatches } = query.closeness(matchable);
+      ranked.push({ tags, score, closest: { event: fullAnalyticsJson(event.row), expected, actual, mismatches } });
     }
-    // The highest scores; among equals the newest (the list is newest first and the sort is stable).
-    ranked.sort((a, b) => b.score - a.score);
+    // The test's own events first (its tag matches), then the highest scores; among equals the newest (the
+    // list is newest first and the sort is stable).
+    ranked.sort((a, b) => b.tags - a.tags || b.score - a.score);
     const failed = this.#failed(query, waiter.since, (event) => query.matchesTags(event));
     return new WaitTimeoutError({
       query: query.text,
