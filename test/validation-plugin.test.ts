@@ -194,6 +194,16 @@ describe('options', () => {
     expect(() => createValidationPlugin({ validator: new IgluValidator(), schemas: [SCHEMAS] })).toThrow('not both');
     expect(() => createValidationPlugin({ schemas: 'schemas' as never })).toThrow('option `schemas` must be an array of folder paths');
   });
+
+  it('one plugin on trackers that encode differently is a warning: it encodes as its tracker does', () => {
+    const logger = recordingLogger();
+    const validation = createValidationPlugin({ logger });
+    trackerFor('encoding-a', true).addPlugin(validation);
+    trackerFor('encoding-b', true).addPlugin(validation);
+    expect(logger.warnings).toEqual([]);
+    trackerFor('encoding-c', false).addPlugin(validation);
+    expect(logger.warnings).toEqual([expect.stringContaining('one createValidationPlugin was added to trackers with different encodeBase64')]);
+  });
 });
 
 /** The repositories a validator without options searches (this package's schemas/), as its messages name them. */
