@@ -30,13 +30,13 @@ export interface EventQuery extends Partial<Record<AtomicField, unknown>> {
   headers?: Record<string, unknown>;
 }
 
-/** An event as the matcher reads it: its Analytics SDK JSON row, and (read only when asked) its request headers. */
+/** An event as the matcher reads it: its Analytics SDK JSON row, and its request headers (read only when a query asks). */
 export interface MatchableEvent {
   row: EventRow;
   headers(): readonly string[];
 }
 
-/** How close an event comes to a query: `score` out of `criteria` (equal when it matches). */
+/** How close an event comes to a query: `score` out of the query's parts (all of them when it matches). */
 export interface Closeness {
   score: number;
   /** The atomic fields and headers that match in full: a test's tag is one of them, so they rank first. */
@@ -49,11 +49,6 @@ export interface Closeness {
 }
 
 export interface CompiledQuery {
-  readonly query: EventQuery;
-  /** How many parts the query has (a full match scores this). */
-  readonly criteria: number;
-  /** Whether the query reads request headers (they are parsed from the stored event only then). */
-  readonly usesHeaders: boolean;
   /** The query as one line of JSON for messages. */
   readonly text: string;
   matches(event: MatchableEvent): boolean;
@@ -93,14 +88,11 @@ export function compileQuery(query: unknown): CompiledQuery {
     criteria.push(criterionFor(key, value));
   }
   const tags = criteria.filter((criterion) => criterion.tag);
-  const score = (event: MatchableEvent, parts: Criterion[]) => parts.every((criterion) => criterion.check(event).score === 1);
+  const allMatch = (event: MatchableEvent, parts: Criterion[]) => parts.every((criterion) => criterion.check(event).score === 1);
   return {
-    query: query as EventQuery,
-    criteria: criteria.length,
-    usesHeaders: criteria.some((criterion) => criterion.key === 'headers'),
     text: describe(query),
-    matches: (event) => score(event, criteria),
-    matchesTags: (event) => score(event, tags),
+    matches: (event) => allMatch(event, criteria),
+    matchesTags: (event) => allMatch(event, tags),
     closeness(event) {
       const result: Closeness = { score: 0, tags: 0, expected: {}, actual: {}, mismatches: [] };
       for (const criterion of criteria) {

@@ -3,7 +3,7 @@
  * `POST /micro/wait`. A wait looks at the stored events once, then only at each new one as it arrives (no
  * polling); when its time runs out it reports the closest events and the failed ones.
  */
-import { compileQuery, type CompiledQuery, type EventQuery, type MatchableEvent } from './event-match.js';
+import { compileQuery, type CompiledQuery, type MatchableEvent } from './event-match.js';
 import type { EventCache, StoredEvent } from './event-cache.js';
 import { fullAnalyticsJson, shreddedColumn } from './enriched-event.js';
 import { QueryError } from './event-query.js';
@@ -97,7 +97,7 @@ export class EventWaiters {
    * have arrived; rejects with `WaitTimeoutError` after `timeout` ms, `QueryError` for a query or option
    * that is wrong, or an `AbortError` when `signal` aborts (a client that went away).
    */
-  wait(query: EventQuery | unknown, options: WaitOptions = {}, signal?: AbortSignal): Promise<Array<Record<string, unknown>>> {
+  wait(query: unknown, options: WaitOptions = {}, signal?: AbortSignal): Promise<Array<Record<string, unknown>>> {
     const compiled = compileQuery(query);
     const { count, timeout, since } = waitOptions(options);
     if (this.#waiting.size >= MAX_WAITERS) throw new TooManyWaitsError(`${MAX_WAITERS} waits are in flight; wait for one to end`);
@@ -128,10 +128,10 @@ export class EventWaiters {
   }
 
   /** Throws `BadEventsError` listing the failed events that match `query` (all by default) since `since`. */
-  expectNoBadEvents(query: EventQuery | unknown = {}, options: BadEventsOptions = {}): void {
+  expectNoBadEvents(query: unknown = {}, options: BadEventsOptions = {}): void {
     const compiled = compileQuery(query);
     const since = instant(options.since, 'since');
-    const failed = this.#failed(compiled, since, (event) => compiled.matches(event));
+    const failed = this.#failed(since, (event) => compiled.matches(event));
     if (failed.length > 0) throw new BadEventsError(failed.slice(0, BAD_SHOWN).map(failedReport), failed.length);
   }
 
@@ -151,7 +151,7 @@ export class EventWaiters {
     waiter.seen = fresh[0]!.seq;
     for (let i = fresh.length - 1; i >= 0; i--) {
       const event = fresh[i]!;
-      if (this.#inRange(event, waiter.since) && waiter.query.matches(this.#matchable(event, waiter.query))) waiter.matches.push(event);
+      if (this.#inRange(event, waiter.since) && waiter.query.matches(this.#matchable(event))) waiter.matches.push(event);
     }
     if (waiter.matches.length < waiter.count) return false;
     waiter.finish(null);
@@ -165,7 +165,7 @@ export class EventWaiters {
     for (const event of this.cache.events(true)) {
       if (!this.#inRange(event, waiter.since)) continue;
       looked++;
-      const matchable = this.#matchable(event, query);
+      const matchable = this.#matchable(event);
       if (query.matches(matchable)) continue;
       const { score, tags, expected, actual, mismatches } = query.closeness(matchable);
       ranked.push({ tags, score, closest: { event: fullAnalyticsJson(event.row), expected, actual, mismatches } });
@@ -173,7 +173,7 @@ export class EventWaiters {
     // The test's own events first (its tag matches), then the highest scores; among equals the newest (the
     // list is newest first and the sort is stable).
     ranked.sort((a, b) => b.tags - a.tags || b.score - a.score);
-    const failed = this.#failed(query, waiter.since, (event) => query.matchesTags(event));
+    const failed = this.#failed(waiter.since, (event) => query.matchesTags(event));
     return new WaitTimeoutError({
       query: query.text,
       count: waiter.count,
@@ -187,9 +187,9 @@ export class EventWaiters {
   }
 
   /** Failed events since `since` that `select` keeps, newest first. */
-  #failed(query: CompiledQuery, since: number | null, select: (event: MatchableEvent) => boolean): StoredEvent[] {
+  #failed(since: number | null, select: (event: MatchableEvent) => boolean): StoredEvent[] {
     const found: StoredEvent[] = [];
-    for (const event of this.cache.events(false)) if (this.#inRange(event, since) && select(this.#matchable(event, query))) found.push(event);
+    for (const event of this.cache.events(false)) if (this.#inRange(event, since) && select(this.#matchable(event))) found.push(event);
     return found;
   }
 
@@ -197,8 +197,8 @@ export class EventWaiters {
     return since === null || event.time >= since;
   }
 
-  #matchable(event: StoredEvent, query: CompiledQuery): MatchableEvent {
-    return { row: event.row, headers: () => (query.usesHeaders ? this.#headersOf(event) : []) };
+  #matchable(event: StoredEvent): MatchableEvent {
+    return { row: event.row, headers: () => this.#headersOf(event) };
   }
 
   /** A stored event's request headers, from its Micro JSON (good: `rawEvent.context`, bad: `collectorPayload`). */
