@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { machine, type BenchRow } from './bench/harness.js';
 import { largeStore, persistenceCost, pluginOverhead, usersAtScale } from './bench/plugin-cases.js';
 import { collectorEviction, collectorQueries, collectorThroughput, sharedStore, validatorThroughput } from './bench/tool-cases.js';
+import { validationPluginCost } from './bench/validation-cases.js';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     validatorRate = linesPerSecond;
     return validatorRows;
   });
+  await step('validation plugin', validationPluginCost);
   await step('collector', () => collectorThroughput(validatorRate));
   await step('collector eviction', collectorEviction);
   await step('collector queries', collectorQueries);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `snowplow-collector [--port 9090] [--host 127.0.0.1] [--schemas dir]...`: a Snowplow-Micro-compatible collector. */
 import { loadEnrichConfig, startCollector } from '../plugin/collector/index.js';
+import { WAIT_USAGE, waitCommand } from './collector-wait.js';
 import { EXIT, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
 import { resolverConfigOf } from './lib/resolver-option.js';
 
@@ -32,7 +33,9 @@ Options:
   --accept-invalid       Enrich's acceptInvalid: events with atomic fields over their limits are good
   -h, --help             this text
 
-Runs until interrupted (Ctrl-C). Exit codes: 0 stopped, 2 usage error or the port cannot be used.`;
+Runs until interrupted (Ctrl-C). Exit codes: 0 stopped, 2 usage error or the port cannot be used.
+
+npm run collector -- wait [options] waits for events on a running collector (see wait --help).`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCommandLine(process.argv.slice(2), {
@@ -100,4 +103,5 @@ function integer(value: unknown, flag: string): number | undefined {
   return Number(value);
 }
 
-runCommand('collector', USAGE, main);
+if (process.argv[2] === 'wait') runCommand('collector wait', WAIT_USAGE, () => waitCommand(process.argv.slice(3)));
+else runCommand('collector', USAGE, main);

@@ -1,6 +1,6 @@
 // Every shell example (```sh) in the README and docs/ runs as written, from a copy of this repository's
 // layout, and ends as its comment says (`# exits 1`; otherwise 0). Commands that serve (the collector,
-// `--serve`) must start and stop on Ctrl-C; they get a free port instead of 9090 (another run may hold it),
+// `--serve`; not `collector wait`, which waits and exits) must start and stop on Ctrl-C; they get a free port instead of 9090 (another run may hold it),
 // and `localhost:9090` in an example is a collector this test starts. A block preceded by
 // `<!-- examples-test: skip: <why> (test/<file>) -->` is left to the test it names.
 import { spawn } from 'node:child_process';
@@ -46,7 +46,7 @@ function examples(): { run: Example[]; skipped: Array<{ doc: string; reason: str
         if (open || command.endsWith('\\')) return; // a quoted string or a line that goes on
         pending = '';
         if (command === '') return;
-        const serves = /\brun (--silent )?collector\b|\bsnowplow-collector\b|--serve\b/.test(command) && !/\s(-h|--help)\b/.test(command);
+        const serves = /\brun (--silent )?collector\b|\bsnowplow-collector\b|--serve\b/.test(command) && !/\s(-h|--help)\b|\bcollector( --)? wait\b/.test(command);
         run.push({ doc, line: firstLine + i, command, exitCode: Number(/\bexits (\d)/.exec(comment)?.[1] ?? 0), serves });
       });
     }

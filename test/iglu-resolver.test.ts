@@ -5,11 +5,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { IgluValidator, loadResolverConfig, type RegistryConfig } from '../plugin/iglu/index.js';
+import { IgluValidator, loadResolverConfig } from '../plugin/iglu/index.js';
 import { CLIENT_SESSION_SCHEMA, IGLU_META_SCHEMA_URI } from '../plugin/schema-uris.js';
 import { withTempDir } from './helpers/capture.js';
+import { httpRepository as http, registry, type Registry } from './helpers/iglu-registry.js';
 import { runCli } from './helpers/run-cli.js';
-import { registry, type Registry } from './helpers/iglu-registry.js';
 
 const THING = 'iglu:com.acme/thing/jsonschema/1-0-0';
 const thingSchema = (type: string) => ({
@@ -30,12 +30,6 @@ async function started(schemas: Record<string, unknown>, options: Parameters<typ
   return r;
 }
 
-const http = (name: string, uri: string, extra: Partial<RegistryConfig> & { apikey?: string } = {}): RegistryConfig => ({
-  name,
-  priority: extra.priority ?? 0,
-  vendorPrefixes: extra.vendorPrefixes ?? [],
-  connection: { http: { uri, ...(extra.apikey === undefined ? {} : { apikey: extra.apikey }) } },
-});
 const configFile = async (dir: string, repositories: unknown[], extra: Record<string, unknown> = {}) => {
   const file = join(dir, 'resolver.json');
   await writeFile(file, JSON.stringify({ schema: 'iglu:com.snowplowanalytics.iglu/resolver-config/jsonschema/1-0-3', data: { cacheSize: 500, repositories, ...extra } }));

@@ -9,6 +9,9 @@ import { shreddedColumn } from './enriched-event.js';
 import { EventCache, type CacheUsage, type TrackerApi } from './event-cache.js';
 import { FAILURE_SCHEMA } from './failure-entity.js';
 import { EventPrinter, type OutputFormat } from './event-output.js';
+import type { EventQuery } from './event-match.js';
+import { QueryError } from './event-query.js';
+import { EventWaiters, type BadEventsOptions, type WaitOptions } from './event-waiter.js';
 import { badRequest, processPayload, type EnrichRules, type ProcessedEvent, type RequestInfo } from './events.js';
 import { HttpError, allow, cors, isApiPath, parseTarget, readBody, refuseForeignOrigin, send } from './http.js';
 import { API_PATHS, handleApi } from './micro-api.js';
@@ -57,8 +60,16 @@ export interface RunningCollector {
   counts(): { total: number; good: number; bad: number };
   /** Events dropped because `maxEvents` or `maxBytes` was reached. */
   dropped(): { good: number; bad: number };
-  /** What the event store holds and may hold (also at `GET /health`). */
-  usage(): CacheUsage;
+  /** What the event store holds and may hold, and the waits in flight (also at `GET /health`). */
+  usage(): CacheUsage & { waits: number };
+  /**
+   * Resolves with the matching good events (Analytics SDK JSON, as `/micro/events` answers, in arrival
+   * order) once at least `count` (default 1) have arrived, counting those already stored; rejects after
+   * `timeout` ms (default 3000) with a `WaitTimeoutError` that lists the closest events and the failed ones.
+   */
+  waitFor(query: EventQuery, options?: WaitOptions): Promise<Array<Record<string, unknown>>>;
+  /** Throws a `BadEventsError` listing the failed events (those matching `query`, since `since`) and their errors, if any. */
+  expectNoBadEvents(query?: EventQuery, options?: BadEventsOptions): void;
   /** Stops listening and closes open connections. */
   close(): Promise<void>;
 }
@@ -86,6 +97,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   const redact = options.keepSecretHeaders !== true;
   const streams = options.outputStreams ?? { events: process.stdout, badRows: process.stderr };
   const printer = options.output === undefined ? null : new EventPrinter(options.output, streams.events, streams.badRows);
+  const waiters = new EventWaiters(cache);
 
   // Node checks request and header timeouts on this interval: 1 s keeps them close to what they say.
   const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
@@ -105,7 +117,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     if (req.method === 'OPTIONS') return send(res, 204, null);
     const route = isApiPath(url.pathname) ? null : trackingRoute(url.pathname, req.method, paths);
     if (route === null) {
-      if (await handleApi(req, res, url, { cache, validator })) return;
+      if (await handleApi(req, res, url, { cache, validator, waiters })) return;
       throw new HttpError(404, `unknown path ${url.pathname}; trackers send to ${TP2_PATH} or /i (or a custom path); the API is ${API_PATHS}`);
     }
     if (route.kind === 'redirect') throw new HttpError(404, 'redirects disabled'); // Snowplow's collector, unless enableDefaultRedirect
@@ -162,6 +174,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       }
       // The row holds the event's own values (shredded): what could be written once can be again.
       cache.addGood(result.good, good.value, result.row, rowChars(result.row));
+      waiters.arrived();
     } else {
       // A bad row holds strings only: it can always be written, unless it is past what a string may hold.
       const bad = jsonText(() => JSON.stringify(result.bad));
@@ -189,13 +202,26 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
     port: actualPort,
     counts: () => cache.counts(),
     dropped: () => cache.dropped(),
-    usage: () => cache.usage(),
+    usage: () => ({ ...cache.usage(), waits: waiters.size }),
+    waitFor: async (query, waitOptions) => inProcess('waitFor', () => waiters.wait(query, waitOptions)),
+    expectNoBadEvents: (query, badOptions) => inProcess('expectNoBadEvents', () => waiters.expectNoBadEvents(query, badOptions)),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        waiters.close();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
   };
+}
+
+/** A query or option that is wrong, in process: a `TypeError` naming the package and the method. */
+function inProcess<T>(method: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof QueryError) throw new TypeError(`snowplow-client-session: ${method}: ${error.message}`);
+    throw error;
+  }
 }
 
 function issue(path: string, keyword: string, message: string): ValidationIssue {

@@ -34,7 +34,6 @@ export interface CacheUsage {
 
 /** One stored event: its JSON, made once when it arrives, and what the filters read. */
 interface Stored extends StoredEvent {
-  json: string;
   eventType: string | null;
   schema: string | null;
   contexts: readonly string[];
@@ -52,6 +51,8 @@ export interface StoredEvent {
   readonly time: number;
   /** The Analytics SDK JSON without nulls. */
   readonly row: EventRow;
+  /** The JSON `/micro/good` or `/micro/bad` answers for it. */
+  readonly json: string;
 }
 
 /** A queue with O(1) append and O(1) removal of the oldest (a head index; the array is compacted now and then). */

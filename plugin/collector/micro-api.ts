@@ -9,6 +9,8 @@ import { lookUpSchema } from './schema-lookup.js';
 import { HttpError, allow, readJson, send, sendJsonArray } from './http.js';
 import { sessionTimelines } from './session-timeline.js';
 import { serveUi } from './ui-assets.js';
+import type { EventWaiters } from './event-waiter.js';
+import { answerWait } from './wait-api.js';
 
 const SELF_DESCRIBING = new Set(['contexts', 'derived_contexts', 'unstruct_event']);
 /** The atomic columns of `/micro/columns`, in the enriched event's order. */
@@ -17,12 +19,13 @@ const ATOMIC_COLUMNS = ENRICHED_FIELDS.filter((field) => !SELF_DESCRIBING.has(fi
 export interface ApiContext {
   cache: EventCache;
   validator: IgluValidator;
+  waiters: EventWaiters;
 }
 
-export const API_PATHS = '/micro/all, /micro/good, /micro/bad, /micro/reset, /micro/events, /micro/columns, /micro/columnStats, /micro/timeline, /micro/iglu, /micro/sessions, /micro/ui';
+export const API_PATHS = '/micro/all, /micro/good, /micro/bad, /micro/reset, /micro/events, /micro/columns, /micro/columnStats, /micro/timeline, /micro/wait, /micro/iglu, /micro/sessions, /micro/ui';
 
 /** Answers an API request; `false` when the path is not one of the API's. */
-export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, { cache, validator }: ApiContext): Promise<boolean> {
+export async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL, { cache, validator, waiters }: ApiContext): Promise<boolean> {
   const path = url.pathname;
   if (path === '/micro/ui' || path.startsWith('/micro/ui/')) {
     allow(req, 'GET', 'HEAD');
@@ -38,7 +41,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   switch (path) {
     case '/health':
       allow(req, 'GET');
-      send(res, 200, { status: 'ok', ...cache.usage() });
+      send(res, 200, { status: 'ok', ...cache.usage(), waits: waiters.size });
       return true;
     case '/micro/all':
       allow(req, 'GET', 'POST');
@@ -73,6 +76,10 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
     case '/micro/timeline':
       allow(req, 'POST');
       send(res, 200, runTimeline(cache.events(), asQuery(parseTimeline, await readJson(req))));
+      return true;
+    case '/micro/wait':
+      allow(req, 'POST');
+      await answerWait(req, res, waiters);
       return true;
     case '/micro/sessions':
       allow(req, 'GET');

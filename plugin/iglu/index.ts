@@ -21,3 +21,4 @@ export {
 } from './evolution/verify.js';
 export { EVOLUTION_TARGETS, type EvolutionTarget } from './evolution/targets.js';
 export type { Bump } from './evolution/advice.js';
+export { createValidationPlugin, InvalidEventError, type EventIssue, type InvalidEvent, type OnInvalid, type ValidationPlugin, type ValidationPluginOptions } from './validation-plugin.js';

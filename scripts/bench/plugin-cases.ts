@@ -13,7 +13,7 @@ const ROUNDS = 6;
 const quiet = { warn: () => undefined, error: () => undefined };
 
 /** A static entity of the same shape and size as the plugin's. */
-const STATIC_ENTITY: SelfDescribingJson[] = [
+export const STATIC_ENTITY: SelfDescribingJson[] = [
   {
     schema: CLIENT_SESSION_SCHEMA,
     data: {

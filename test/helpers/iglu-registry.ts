@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { RegistryConfig } from '../../plugin/iglu/index.js';
 
 export interface Registry {
   uri: string;
@@ -33,3 +34,11 @@ export async function registry(schemas: Record<string, unknown>, options: { pref
     close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
 }
+
+/** An HTTP repository of a resolver configuration. */
+export const httpRepository = (name: string, uri: string, extra: Partial<RegistryConfig> & { apikey?: string } = {}): RegistryConfig => ({
+  name,
+  priority: extra.priority ?? 0,
+  vendorPrefixes: extra.vendorPrefixes ?? [],
+  connection: { http: { uri, ...(extra.apikey === undefined ? {} : { apikey: extra.apikey }) } },
+});

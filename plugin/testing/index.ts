@@ -1,0 +1,3 @@
+export { snowplowMatchers, type SnowplowMatchers } from './matchers.js';
+export { assertNoBadEvents, assertTracked } from './assertions.js';
+export type { TestedCollector } from './collector-like.js';
