@@ -193,20 +193,22 @@ export class SyncSessions {
   }
 
   /**
-   * The checker's tick: ends sessions idle past the longest timeout (found by the store's index, in
-   * bounded batches, one transaction and one event-loop turn each), this process's cached keys past their
-   * own timeout, and prunes records idle past the retention.
+   * The checker's tick: ends this process's cached keys past their timeout (its background state), then
+   * sessions idle past the foreground timeout (found by the store's index, oldest first, in bounded
+   * batches: one transaction and one event-loop turn each), and prunes records idle past the retention.
    */
   check(now: number): void {
     const { policy, store } = this.parts;
     if (!this.#mayTry() || policy.suspended === true) return;
-    const cutoff = now - Math.max(policy.foregroundTimeout, policy.backgroundTimeout);
+    const cutoff = now - policy.foregroundTimeout;
+    let from = -Infinity; // past candidates that have not expired (a cached key in the background with a longer timeout)
     const round = (n: number) => {
       try {
-        const keys = n === 0 ? this.#cachedIdleKeys(now) : store.idleKeys(cutoff, CHECK_BATCH);
-        const ended = keys.length === 0 ? 0 : this.#endExpired(keys, now);
+        const found = n === 0 ? this.#cachedIdleKeys(now) : store.idleKeys(cutoff, CHECK_BATCH, from);
+        if (found.length > 0) this.#endExpired(found.map((c) => c.key), now);
+        if (n > 0 && found.length > 0) from = found[found.length - 1]!.lastActivityAt!;
         const pruned = store.pruneIdle(now - this.parts.retention, CHECK_BATCH);
-        if (n + 1 < CHECK_ROUNDS && (n === 0 || ended === CHECK_BATCH || pruned === CHECK_BATCH)) setImmediate(() => round(n + 1));
+        if (n + 1 < CHECK_ROUNDS && (n === 0 || found.length === CHECK_BATCH || pruned === CHECK_BATCH)) setImmediate(() => round(n + 1));
       } catch (error) {
         this.#failed(error);
       }
@@ -405,21 +407,21 @@ export class SyncSessions {
   }
 
   /** Cached keys whose session has timed out by this process's view (its background state, its activity). */
-  #cachedIdleKeys(now: number): Array<string | undefined> {
+  #cachedIdleKeys(now: number): Array<{ key: string | undefined; lastActivityAt?: number }> {
     const { slots, policy } = this.parts;
-    const keys: Array<string | undefined> = [];
+    const keys: Array<{ key: string | undefined }> = [];
     for (const [key, entry] of this.#entries) {
       const stored = entry.record?.session;
       const slot = slots.get(key);
       if (entry.local || stored == null || stored.ended === true || slot === undefined) continue;
-      if (expiryReason(this.#merged(slot, stored), now, slot.background, policy) !== null) keys.push(key);
+      if (expiryReason(this.#merged(slot, stored), now, slot.background, policy) !== null) keys.push({ key });
       if (keys.length === CHECK_BATCH) break;
     }
     return keys;
   }
 
-  /** Ends the keys' sessions that have expired, in one transaction; reports each end here. Returns how many. */
-  #endExpired(keys: Array<string | undefined>, now: number): number {
+  /** Ends the keys' sessions that have expired, in one transaction; reports each end here. */
+  #endExpired(keys: Array<string | undefined>, now: number): void {
     const { slots, policy, lifecycle, store } = this.parts;
     const ends = store.transact((tx) => {
       const found: Array<{ key: string | undefined; record: SharedSessionRecord; session: SessionState; reason: SessionEndReason }> = [];
@@ -445,7 +447,6 @@ export class SyncSessions {
       const entry = this.#entries.get(key);
       if (entry !== undefined) entry.seen = -1;
     }
-    return keys.length;
   }
 
   /** A write of the key's record outside an event; false (nothing written) when the store cannot be written now. */

@@ -184,8 +184,11 @@ export interface SyncSessionStore extends SessionStore {
   readRecord(key: string | undefined): SharedSessionRecord | null;
   /** Runs `body` in one write transaction: all of its writes, or none. `wait`: wait for another writer up to the store's bound, else fail at once. */
   transact<T>(body: (tx: RecordTransaction) => T, wait: boolean): T;
-  /** Keys whose session is live (not ended) and was last active before `before` (ms), the longest idle first; at most `limit`. */
-  idleKeys(before: number, limit: number): Array<string | undefined>;
+  /**
+   * Keys whose session is live (not ended) and was last active before `before` and at or after `from` (ms),
+   * the longest idle first, with that time; at most `limit`.
+   */
+  idleKeys(before: number, limit: number, from: number): Array<{ key: string | undefined; lastActivityAt: number }>;
   /** Deletes up to `limit` keyed records (never the default session's) last active before `before`; returns how many. */
   pruneIdle(before: number, limit: number): number;
 }

@@ -39,6 +39,7 @@ export class SqliteCheckpointer {
 
   /** Stops the thread after its current checkpoint; resolves when it has exited. */
   stop(): Promise<void> {
+    this.#worker.ref(); // the process waits for the thread's exit it awaits
     this.#worker.postMessage('stop');
     return this.#exited;
   }

@@ -75,15 +75,20 @@ export function inspectFile(path: string): { exists: boolean; ours: boolean } {
  * first row of the table and of its index, which finds a corrupt database's broken root pages.
  */
 export function prepareSchema(db: SqliteDatabase, path: string, busyTimeout: number): void {
+  // Another process may be switching the new file to WAL or creating the tables at this moment: wait for it.
+  withBusyRetry(() => checkAndCreate(db, path), busyTimeout, 'opening the session database');
+  db.prepare(`SELECT key FROM ${SESSIONS_TABLE} LIMIT 1`).get();
+  db.prepare(`SELECT key FROM ${SESSIONS_TABLE} WHERE ended = 0 ORDER BY ended, last_activity_at LIMIT 1`).get();
+}
+
+function checkAndCreate(db: SqliteDatabase, path: string): void {
   const names = (db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().all() as string[]);
   const foreign = names.filter((name) => !OWN_NAMES.has(name));
   if (foreign.length > 0) {
     throw new SessionStoreForeignFileError(path, `a database with other tables: ${foreign.slice(0, 5).join(', ')}`, 'SqliteSessionStore');
   }
   db.pragma('journal_mode = WAL');
-  withBusyRetry(() => db.transaction(() => migrate(db, path)).immediate(), busyTimeout, 'creating the session tables');
-  db.prepare(`SELECT key FROM ${SESSIONS_TABLE} LIMIT 1`).get();
-  db.prepare(`SELECT key FROM ${SESSIONS_TABLE} WHERE ended = 0 ORDER BY ended, last_activity_at LIMIT 1`).get();
+  db.transaction(() => migrate(db, path)).immediate();
 }
 
 function migrate(db: SqliteDatabase, path: string): void {

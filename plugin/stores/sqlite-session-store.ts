@@ -158,9 +158,9 @@ export class SqliteSessionStore implements SyncSessionStore {
     return withBusyRetry(() => this.#run!(body), wait ? this.busyTimeout : 0, 'a session write') as T;
   }
 
-  idleKeys(before: number, limit: number): Array<string | undefined> {
-    const keys = withBusyRetry(() => this.#use().idle.all(before, limit), 0, 'the idle sessions query') as string[];
-    return keys.map((key) => (key === DEFAULT_KEY ? undefined : key));
+  idleKeys(before: number, limit: number, from: number): Array<{ key: string | undefined; lastActivityAt: number }> {
+    const rows = withBusyRetry(() => this.#use().idle.all(before, from, limit), 0, 'the idle sessions query') as Array<{ key: string; last_activity_at: number }>;
+    return rows.map((row) => ({ key: row.key === DEFAULT_KEY ? undefined : row.key, lastActivityAt: row.last_activity_at }));
   }
 
   pruneIdle(before: number, limit: number): number {
@@ -268,7 +268,7 @@ export class SqliteSessionStore implements SyncSessionStore {
       read: db.prepare(`SELECT * FROM ${SESSIONS_TABLE} WHERE key = ?`),
       upsert: db.prepare(UPSERT),
       remove: db.prepare(`DELETE FROM ${SESSIONS_TABLE} WHERE key = ?`),
-      idle: db.prepare(`SELECT key FROM ${SESSIONS_TABLE} WHERE ended = 0 AND last_activity_at < ? ORDER BY ended, last_activity_at LIMIT ?`).pluck(),
+      idle: db.prepare(`SELECT key, last_activity_at FROM ${SESSIONS_TABLE} WHERE ended = 0 AND last_activity_at < ? AND last_activity_at >= ? ORDER BY ended, last_activity_at LIMIT ?`),
       prune: db.prepare(
         `DELETE FROM ${SESSIONS_TABLE} WHERE key IN (SELECT key FROM ${SESSIONS_TABLE} WHERE ended IN (0, 1) AND last_activity_at < ? AND key <> '' ORDER BY ended, last_activity_at LIMIT ?)`,
       ),
