@@ -39,7 +39,7 @@ describe('the packed package', () => {
     expect(files.filter((f) => f.endsWith('.map') || /bench|demo|redis-server/.test(f) || f.startsWith('plugin/') || f.startsWith('test/'))).toEqual([]);
   });
 
-  it('a CommonJS app and a TypeScript app (NodeNext, strict) install the tarball and run the quick start; redis is not installed', () =>
+  it('a CommonJS app and a TypeScript app (NodeNext, strict) install the tarball and run the quick start; redis and better-sqlite3 are not installed', () =>
     withTempDir(async (dir) => {
       const tarball = await pack(dir);
       const app = join(dir, 'app');
@@ -48,8 +48,11 @@ describe('the packed package', () => {
       // What a TypeScript app on Node has: its own @types/node (tracker-core's types use fetch's Request/Response).
       await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, '@types/node@20'], { cwd: app, timeout: 240_000 });
       await expect(run(process.execPath, ['-e', "require.resolve('redis')"], { cwd: app })).rejects.toThrow(); // an optional peer: not installed
+      await expect(run(process.execPath, ['-e', "require.resolve('better-sqlite3')"], { cwd: app })).rejects.toThrow();
       const redisless = await run(process.execPath, ['-e', "const { RedisSessionStore } = require('snowplow-client-session'); try { new RedisSessionStore({ url: 'redis://127.0.0.1:9' }); } catch (e) { console.log(e.message); }"], { cwd: app });
       expect(redisless.stdout).toBe('snowplow-client-session: RedisSessionStore needs the `redis` package (an optional peer dependency): npm install redis@6\n');
+      const sqliteless = await run(process.execPath, ['-e', "const { SqliteSessionStore } = require('snowplow-client-session'); try { new SqliteSessionStore({ file: 'sessions.db' }); } catch (e) { console.log(e.message); }"], { cwd: app });
+      expect(sqliteless.stdout).toBe('snowplow-client-session: SqliteSessionStore needs the `better-sqlite3` package (an optional peer dependency): npm install better-sqlite3@12\n');
 
       const cjs = QUICK_START(`const { createClientSession, MemorySessionStore, CLIENT_SESSION_SCHEMA } = require('snowplow-client-session');
 const { IgluValidator } = require('snowplow-client-session/iglu');
