@@ -62,7 +62,7 @@ interface Plan {
   ended: { session: SessionState; reason: SessionEndReason } | null;
 }
 
-/** A block used up within this many ms of its reservation is followed by one twice its size. */
+/** A block used up within this many ms of its reservation (and no other process reserved since) is followed by one twice its size. */
 const BURST_MS = 1000;
 /** Keys ended or pruned per transaction by the checker, and transactions per check (one event-loop turn each). */
 const CHECK_BATCH = 64;
@@ -308,7 +308,9 @@ export class SyncSessions {
       written = { ...stored!, lastActivityAt: Math.max(stored!.lastActivityAt, event.now), lastUid: decision.state.lastUid };
     } else {
       const from = decision.state.eventIndex;
-      const fresh = held === null || held.sessionId !== sessionId || performance.now() - held.at > BURST_MS;
+      // Blocks grow only for a burst in this process alone: when another process reserved since (it serves the
+      // key too), one index at a time keeps the key's indexes contiguous.
+      const fresh = held === null || held.sessionId !== sessionId || stored!.eventIndex !== held.to || performance.now() - held.at > BURST_MS;
       const size = fresh ? 1 : Math.min(held.size * 2, this.parts.store.indexBlock);
       const to = Math.min(from + size - 1, MAX_INDEX);
       block = { sessionId, next: from + 1, to, size, at: performance.now() };
