@@ -317,12 +317,7 @@ class SessionController implements ClientSession {
 
   flush(): Promise<void> {
     if (this.#sync === null) return this.#writer.flush();
-    try {
-      this.#sync.settle(false);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return this.#sync.settleSoon(false);
   }
 
   async close(): Promise<void> {
@@ -331,7 +326,7 @@ class SessionController implements ClientSession {
     this.#checker.stop();
     this.#writer.stop();
     try {
-      this.#sync?.settle(true); // gives back unused event indexes: a clean stop leaves no gap
+      await this.#sync?.settleSoon(true); // gives back unused event indexes: a clean stop leaves no gap
       await this.#writer.flush();
     } finally {
       await this.#store.close?.();

@@ -65,9 +65,11 @@ interface Plan {
 /** A block used up within this many ms of its reservation (and no other process reserved since) is followed by one twice its size. */
 const BURST_MS = 1000;
 /** Keys ended or pruned per transaction by the checker, and transactions per check (one event-loop turn each). */
-const CHECK_BATCH = 64;
-const CHECK_ROUNDS = 16;
+const CHECK_BATCH = 16;
+const CHECK_ROUNDS = 32;
 const FIRST_RETRY_MS = 100;
+/** Tries of the last write at `flush()`/`close()` while the lock is busy (about 0.5 s in all). */
+const SETTLE_ATTEMPTS = 10;
 const MAX_RETRY_MS = 5000;
 /** A store object serves one ClientSession: its connection's data_version does not count its own writes. */
 const claimed = new WeakSet<SyncSessionStore>();
@@ -242,6 +244,18 @@ export class SyncSessions {
         entry.seen = -1;
       }
     }, true);
+  }
+
+  /** `settle`, tried again a few times (an event-loop turn apart) while other processes hold the lock: for `flush()` and `close()`. */
+  async settleSoon(returnBlocks: boolean): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.settle(returnBlocks);
+      } catch (error) {
+        if (!(error instanceof SessionStoreBusyError) || attempt >= SETTLE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+      }
+    }
   }
 
   #entry(key: string | undefined): Entry {
