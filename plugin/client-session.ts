@@ -11,10 +11,11 @@ import { safeCall, SessionLifecycle } from './session/session-lifecycle.js';
 import { SessionWriter } from './session/session-writer.js';
 import { SharedLeases, type LeaseOutcome } from './session/shared-leases.js';
 import { SessionSlots, type Slot } from './session/slots.js';
+import { SyncSessions } from './session/sync-sessions.js';
 import { endSession, type SessionState } from './session/state.js';
 import { readStartupSessions } from './session/startup.js';
 import { DEFAULT_STORE_FILE, LowdbSessionStore } from './stores/lowdb-session-store.js';
-import type { SessionStore } from './stores/session-store.js';
+import { isSyncStore, type SessionStore } from './stores/session-store.js';
 
 /** A client session for one tracker: register it with `tracker.addPlugin(session)`. */
 export interface ClientSession extends CorePluginConfiguration {
@@ -96,6 +97,8 @@ class SessionController implements ClientSession {
   readonly #writer: SessionWriter;
   readonly #checker: SessionChecker;
   readonly #leases: SharedLeases | null;
+  /** With a synchronous shared store (SQLite): decides every event and call in the store. */
+  readonly #sync: SyncSessions | null;
   readonly #sessionizer: EventSessionizer;
   readonly #lifecycle: SessionLifecycle;
   readonly #reservations: IndexReservations;
@@ -134,10 +137,25 @@ class SessionController implements ClientSession {
             apply: (key, outcome) => this.#applyLease(key, outcome),
           });
     const { policy, atomicSessionFields, retention } = config;
+    this.#sync = isSyncStore(store)
+      ? new SyncSessions({
+          store,
+          slots,
+          lifecycle,
+          policy,
+          storageMechanism: store.storageMechanism,
+          logger,
+          onError: (error) => safeCall(logger, 'onError', options.onError, error),
+          restartedAt: config.continueSessionOnRestart ? null : this.#startedAt,
+          retention,
+          cacheSize: store.cacheSize,
+        })
+      : null;
     this.#sessionizer = new EventSessionizer({
       slots,
       reservations,
       leases: this.#leases,
+      sync: this.#sync,
       lifecycle,
       scope: this.#scope,
       policy,
@@ -203,23 +221,27 @@ class SessionController implements ClientSession {
   }
 
   startNewSession(key?: string): void {
+    if (this.#sync !== null) return this.#sync.startNewSession(this.#slots.ensure(key));
     this.#slots.ensure(key).forceNewSession = 'manual';
   }
 
   setAnonymous(anonymous: boolean, key?: string): void {
     if (typeof anonymous !== 'boolean') throw new TypeError(`snowplow-client-session: setAnonymous expects a boolean, got ${describe(anonymous)}`);
     const slot = this.#slots.ensure(key);
+    if (this.#sync !== null) return this.#sync.setAnonymous(slot, anonymous);
     if (slot.anonymous === anonymous) return;
     slot.anonymous = anonymous;
     if (slot.session !== null) slot.forceNewSession = 'anonymous'; // a session never mixes identified and anonymous events
   }
 
   isAnonymous(key?: string): boolean {
+    if (this.#sync !== null) return this.#sync.isAnonymous(this.#slots.ensure(key));
     return this.#slots.get(key)?.anonymous ?? this.#config.anonymous;
   }
 
   reset(key?: string): void {
     const slot = this.#slots.ensure(key);
+    if (this.#sync !== null) return this.#sync.reset(slot);
     slot.userId = uuidv4();
     if (this.#leases !== null) {
       // The shared store replaces the record at the next load(); this process's copy goes now.
@@ -267,6 +289,7 @@ class SessionController implements ClientSession {
       const resumedAt = leased ? this.#leases!.storeTime(now) : now;
       this.#commit(slot, { ...session, lastActivityAt: Math.max(session.lastActivityAt, resumedAt) }, leased ? 'now' : 'paced');
     }
+    if (this.#sync !== null) this.flush().catch(() => undefined); // a failure is the next event's to report
   }
 
   isSuspended(): boolean {
@@ -293,7 +316,8 @@ class SessionController implements ClientSession {
   }
 
   flush(): Promise<void> {
-    return this.#writer.flush();
+    if (this.#sync === null) return this.#writer.flush();
+    return this.#sync.settleSoon(false);
   }
 
   async close(): Promise<void> {
@@ -302,6 +326,7 @@ class SessionController implements ClientSession {
     this.#checker.stop();
     this.#writer.stop();
     try {
+      await this.#sync?.settleSoon(true); // gives back unused event indexes: a clean stop leaves no gap
       await this.#writer.flush();
     } finally {
       await this.#store.close?.();
@@ -310,7 +335,7 @@ class SessionController implements ClientSession {
 
   #commit(slot: Slot, state: SessionState, write: WriteMode): void {
     slot.session = state;
-    if (this.#closed || write === 'none') return;
+    if (this.#closed || write === 'none' || this.#sync !== null) return; // a synchronous store was written in the decision's transaction
     if (write === 'now') this.#writer.saveNow(slot.key, state);
     else this.#writer.save(slot.key, state);
   }
@@ -340,7 +365,8 @@ class SessionController implements ClientSession {
   /** The checker's tick: end what has expired, forget idle keys, stop when nothing is live. */
   #check(): void {
     try {
-      this.#sessionizer.sweep(this.#clock(), true);
+      if (this.#sync !== null) this.#sync.check(this.#clock());
+      else this.#sessionizer.sweep(this.#clock(), true);
       if (!this.#slots.hasLiveSession()) this.#checker.stop();
     } catch (error) {
       this.#logger.error('snowplow-client-session: the session check failed', error);

@@ -3,7 +3,22 @@ export type { ClientSessionOptions, SessionInfo, SessionLogger, SessionTimeouts,
 export { ANONYMOUS_USER_ID, type ClientSessionEntity } from './session/entity.js';
 export type { SessionState, SessionEndReason } from './session/state.js';
 export { MAX_INDEX } from './session/state.js';
-export { STORAGE_MECHANISMS, type ExtendRequest, type LeaseRequest, type MaybePromise, type SessionLease, type SessionStore, type StorageMechanism } from './stores/session-store.js';
+export {
+  STORAGE_MECHANISMS,
+  SessionStoreBusyError,
+  SessionStoreUnavailableError,
+  type ExtendRequest,
+  type LeaseRequest,
+  type MaybePromise,
+  type RecordTransaction,
+  type SessionLease,
+  type SessionStore,
+  type SharedSessionRecord,
+  type StorageMechanism,
+  type StoreAccess,
+  type SyncSessionStore,
+} from './stores/session-store.js';
+export { SqliteSessionStore, type LowdbImport, type SqliteSessionStoreOptions } from './stores/sqlite-session-store.js';
 export { RedisSessionStore, type RedisScriptClient, type RedisSessionStoreOptions } from './stores/redis-session-store.js';
 export { MemorySessionStore } from './stores/memory-session-store.js';
 export { LowdbSessionStore, DEFAULT_STORE_FILE, type LowdbSessionStoreOptions } from './stores/lowdb-session-store.js';

@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { machine, type BenchRow } from './bench/harness.js';
 import { largeStore, persistenceCost, pluginOverhead, usersAtScale } from './bench/plugin-cases.js';
+import { sqliteStore } from './bench/sqlite-cases.js';
 import { collectorEviction, collectorQueries, collectorThroughput, sharedStore, validatorThroughput } from './bench/tool-cases.js';
 import { validationPluginCost } from './bench/validation-cases.js';
 
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
   await step('users at scale', usersAtScale);
   await step('persistence cost', persistenceCost);
   await step('large stores', largeStore);
+  await step('SQLite store', sqliteStore);
   let validatorRate = 0;
   await step('validator', async () => {
     const { rows: validatorRows, linesPerSecond } = await validatorThroughput();
@@ -33,7 +35,7 @@ async function main(): Promise<void> {
   await step('collector', () => collectorThroughput(validatorRate));
   await step('collector eviction', collectorEviction);
   await step('collector queries', collectorQueries);
-  await step('Redis store', sharedStore);
+  await step('Redis and SQLite stores, 4 processes', sharedStore);
 
   const columns = ['case', 'measuredAs', 'result', 'spread', 'target', 'met'] as const;
   const headers = { case: 'case', measuredAs: 'measured as', result: 'median', spread: 'spread', target: 'target', met: 'met' };

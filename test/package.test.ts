@@ -52,17 +52,20 @@ console.log(JSON.stringify({ sessionIndex: entity.sessionIndex, eventIndex: enti
 `;
 
 describe('the packed package', () => {
-  it('holds what users run: the library (with /testing), the three commands (and collector wait), the collector UI, schemas/, LICENSE; no bench, demo or source maps', async () => {
+  it('holds what users run: the library (with /testing), the four commands (and collector wait), the collector UI, schemas/, LICENSE; no bench, demo or source maps', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'dist/plugin/index.js', 'dist/plugin/index.d.ts', 'dist/scripts/validate.js', 'dist/scripts/lint-schemas.js', 'dist/scripts/verify-schemas.js', 'dist/scripts/collector.js', 'dist/scripts/collector-wait.js', 'dist/plugin/testing/index.js', 'dist/plugin/iglu/validation-plugin.js', 'dist/ui/index.html', 'dist/ui/app.js', 'dist/ui/app.css', 'schemas/com.snowplowanalytics.snowplow/client_session/jsonschema/1-0-2']));
     expect(files.filter((f) => f.endsWith('.map') || /bench|demo|redis-server/.test(f) || f.startsWith('plugin/') || f.startsWith('test/'))).toEqual([]);
   });
 
-  it('a CommonJS app and a TypeScript app (NodeNext, strict) install the tarball and run the quick start (with the validation plugin); redis is not installed', async () => {
+  it('a CommonJS app and a TypeScript app (NodeNext, strict) install the tarball and run the quick start (with the validation plugin); redis and better-sqlite3 are not installed', async () => {
     await expect(run(process.execPath, ['-e', "require.resolve('redis')"], { cwd: app })).rejects.toThrow(); // an optional peer: not installed
+    await expect(run(process.execPath, ['-e', "require.resolve('better-sqlite3')"], { cwd: app })).rejects.toThrow();
     const redisless = await run(process.execPath, ['-e', "const { RedisSessionStore } = require('snowplow-client-session'); try { new RedisSessionStore({ url: 'redis://127.0.0.1:9' }); } catch (e) { console.log(e.message); }"], { cwd: app });
     expect(redisless.stdout).toBe('snowplow-client-session: RedisSessionStore needs the `redis` package (an optional peer dependency): npm install redis@6\n');
+    const sqliteless = await run(process.execPath, ['-e', "const { SqliteSessionStore } = require('snowplow-client-session'); try { new SqliteSessionStore({ file: 'sessions.db' }); } catch (e) { console.log(e.message); }"], { cwd: app });
+    expect(sqliteless.stdout).toBe('snowplow-client-session: SqliteSessionStore needs the `better-sqlite3` package (an optional peer dependency): npm install better-sqlite3@12\n');
 
     const cjs = QUICK_START(`const { createClientSession, MemorySessionStore, CLIENT_SESSION_SCHEMA } = require('snowplow-client-session');
 const { IgluValidator, createValidationPlugin } = require('snowplow-client-session/iglu');

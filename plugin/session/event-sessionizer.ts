@@ -9,6 +9,7 @@ import type { RequestScope } from './request-scope.js';
 import type { SessionLifecycle } from './session-lifecycle.js';
 import type { SharedLeases } from './shared-leases.js';
 import type { Slot, SessionSlots } from './slots.js';
+import type { SyncSessions } from './sync-sessions.js';
 import { countLeasedEvent, endSession, expiryReason, nextSessionState, type SessionEvent, type SessionPolicy, type SessionState } from './state.js';
 
 export interface SessionizerParts {
@@ -16,6 +17,8 @@ export interface SessionizerParts {
   reservations: IndexReservations;
   /** Present with a shared store (one that has `lease`). */
   leases: SharedLeases | null;
+  /** Present with a synchronous shared store (`access: 'sync'`): it decides every event. */
+  sync: SyncSessions | null;
   lifecycle: SessionLifecycle;
   scope: RequestScope;
   policy: SessionPolicy;
@@ -88,7 +91,7 @@ export class EventSessionizer {
         forceNewSession: slot.forceNewSession,
         uid: typeof payload.uid === 'string' ? payload.uid : null,
       };
-      const counted = this.#leased(slot, event) ?? this.#local(slot, event);
+      const counted = this.parts.sync?.count(slot, event) ?? this.#leased(slot, event) ?? this.#local(slot, event);
       // A fresh object per event, never changed afterwards (getSessionContext hands out copies).
       pb.addContextEntity({ schema: CLIENT_SESSION_SCHEMA, data: counted.entity as unknown as Record<string, unknown> });
       if (atomicSessionFields) {
@@ -122,9 +125,10 @@ export class EventSessionizer {
    */
   switchBackground(slot: Slot, background: boolean, now: number): void {
     if (slot.background === background) return;
-    const { leases, policy, lifecycle } = this.parts;
+    const { leases, sync, policy, lifecycle } = this.parts;
     const session = slot.session;
-    if (session !== null && !session.ended && !(leases?.has(slot.key) ?? false)) {
+    if (sync !== null) sync.expire(slot, now);
+    else if (session !== null && !session.ended && !(leases?.has(slot.key) ?? false)) {
       const reason = expiryReason(session, now, slot.background, policy);
       if (reason !== null) lifecycle.ended(slot, endSession(session), reason);
     }

@@ -1,6 +1,6 @@
 import { SessionStoreLockedError } from '../stores/file-lock.js';
 import { SessionStoreForeignFileError } from '../stores/session-document.js';
-import type { SessionStore } from '../stores/session-store.js';
+import { isSyncStore, SessionStoreUnavailableError, type SessionStore } from '../stores/session-store.js';
 import { describeError } from '../util/describe-error.js';
 import { withTimeout } from '../util/with-timeout.js';
 import type { ResolvedOptions, SessionLogger } from './options.js';
@@ -19,11 +19,28 @@ export async function readStartupSessions(
   logger: SessionLogger,
   keyed: boolean,
 ): Promise<Array<[string | undefined, StoredSession]>> {
+  if (isSyncStore(store)) {
+    openSyncStore(store, config.requireStore);
+    return [];
+  }
   if (store.lease !== undefined) {
     if (config.requireStore) await probeSharedStore(store, config.loadTimeout);
     return [];
   }
   return [[undefined, await readDefaultSession(store, logger)], ...(await readKeyedSessions(store, logger, keyed))];
+}
+
+/**
+ * A synchronous store is opened, not read (each key is read when an event needs it). A file it must not use
+ * is an error here; one it cannot open now (a read-only folder, a full disk) is tried again by the first
+ * events, which go on from memory meanwhile, unless `requireStore`.
+ */
+function openSyncStore(store: SessionStore & { open(): void }, requireStore: boolean): void {
+  try {
+    store.open();
+  } catch (error) {
+    if (!(error instanceof SessionStoreUnavailableError) || requireStore) throw error;
+  }
 }
 
 async function probeSharedStore(store: SessionStore, timeout: number): Promise<void> {

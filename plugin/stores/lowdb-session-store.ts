@@ -57,6 +57,7 @@ interface StoreFiles {
  */
 export class LowdbSessionStore implements SessionStore {
   readonly storageMechanism: StorageMechanism;
+  readonly access = 'startup';
   readonly file: string;
   readonly #logger: { warn(message: string): void };
   readonly #lockStale: number | undefined;

@@ -7,6 +7,7 @@ import type { SessionStore, StorageMechanism } from './session-store.js';
  */
 export class MemorySessionStore implements SessionStore {
   readonly storageMechanism: StorageMechanism;
+  readonly access = 'startup';
   #defaultSession: SessionState | null = null;
   readonly #sessions = new Map<string, SessionState>();
 

@@ -160,6 +160,7 @@ function script(text: string): Script {
  */
 export class RedisSessionStore implements SessionStore {
   readonly storageMechanism: StorageMechanism;
+  readonly access = 'lease';
   readonly prefix: string;
   readonly #client: RedisScriptClient;
   readonly #ownsClient: boolean;

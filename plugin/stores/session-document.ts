@@ -22,10 +22,10 @@ export interface SessionFile {
 export class SessionStoreForeignFileError extends Error {
   readonly file: string;
 
-  constructor(file: string, what: string) {
+  constructor(file: string, what: string, store = 'LowdbSessionStore') {
     super(
       `snowplow-client-session: ${file} is not a session file of this package (${what}); it is left untouched. ` +
-        'Point LowdbSessionStore({ file }) at a new path, or move that file away.',
+        `Point ${store}({ file }) at a new path, or move that file away.`,
     );
     this.name = 'SessionStoreForeignFileError';
     this.file = file;

@@ -6,6 +6,19 @@ export type StorageMechanism = (typeof STORAGE_MECHANISMS)[number];
 
 export type MaybePromise<T> = T | Promise<T>;
 
+/**
+ * How the plugin uses a store; each store says which (`SessionStore.access`):
+ * - `startup`: the store belongs to this process. Its sessions are read once by `createClientSession`
+ *   (`getSession`, `getSessions`), kept in memory, and written behind (`setSession`, `deleteSession`).
+ *   Memory and lowdb stores.
+ * - `lease`: shared by processes and machines, asynchronous. `load(key)` leases a key's session from the
+ *   store (`lease`, `extendLease`) and events are counted from the lease. Redis.
+ * - `sync`: shared by the processes of one host, synchronous. Nothing is read at start-up: each key's record
+ *   is read when an event needs it, and every decision that other processes must see is a transaction
+ *   (`SyncSessionStore`). SQLite.
+ */
+export type StoreAccess = 'startup' | 'lease' | 'sync';
+
 /** A shared store's answer to `lease()`: the session now, and event indexes reserved for this process. */
 export interface SessionLease {
   /** The session as the shared store holds it (its `eventIndex` is the highest index handed out so far). */
@@ -70,9 +83,15 @@ export interface ExtendRequest {
 export interface SessionStore {
   /** Reported in every `client_session` entity. */
   readonly storageMechanism: StorageMechanism;
+  /** Which path the plugin takes with this store (see `StoreAccess`). Absent: `lease` if the store has `lease`, else `startup`. */
+  readonly access?: StoreAccess;
+
+  // Every store: the C++ tracker's get/set/delete on the session's JSON form.
   getSession(key?: string): MaybePromise<SessionState | null | undefined>;
   setSession(session: SessionState, key?: string): MaybePromise<void>;
   deleteSession(key?: string): MaybePromise<void>;
+
+  // Access `startup`.
   /**
    * Every keyed session, for `sessionKey`: `beforeTrack` is synchronous, so keyed sessions are read once at
    * start-up. A store without it starts keyed sessions afresh in each process.
@@ -84,6 +103,13 @@ export interface SessionStore {
    * so a killed process never makes the next one repeat an `eventIndex`. Optional.
    */
   reserveEventIndex?(sessionId: string, upTo: number, key?: string): void;
+  /**
+   * Keeps a copy of what the store holds now, before the plugin replaces unusable records it found there;
+   * resolves with where the copy is (or null). Optional.
+   */
+  keepCopy?(): Promise<string | null>;
+
+  // Access `lease`.
   /**
    * For stores shared by several processes: decides the session of `key` atomically (rotation included)
    * and reserves event indexes for this process. `ClientSession.load(key)` calls it. Optional.
@@ -97,11 +123,81 @@ export interface SessionStore {
    * answers `null` (the next `lease()` decides what comes next). Never creates or rotates a record.
    */
   extendLease?(key: string | undefined, request: ExtendRequest): Promise<{ from: number; to: number } | null>;
-  /**
-   * Keeps a copy of what the store holds now, before the plugin replaces unusable records it found there;
-   * resolves with where the copy is (or null). Optional.
-   */
-  keepCopy?(): Promise<string | null>;
+
+  // Access `sync`: the methods of `SyncSessionStore`.
+
   /** Releases files, locks or connections. Called by `ClientSession.close()` after the last write. */
   close?(): MaybePromise<void>;
+}
+
+/** One key's record in a `sync` store: what every process sharing the store decides from. */
+export interface SharedSessionRecord {
+  /** The key's identity, kept across its sessions. */
+  userId: string;
+  /**
+   * The key's current (or last) session; `null` before the first one, and after `reset()`. Its `eventIndex`
+   * is the highest index handed out to any process, so none is handed out twice.
+   */
+  session: SessionState | null;
+  /** Anonymous tracking for the key, the same in every process. */
+  anonymous: boolean;
+  /** A process asked for a new session (`startNewSession`, `setAnonymous`): the next event, in any process, opens one for this reason. */
+  pending: SessionEndReason | null;
+}
+
+/** Reads and writes inside one write transaction of a `sync` store. */
+export interface RecordTransaction {
+  read(key: string | undefined): SharedSessionRecord | null;
+  /** `null` deletes the record. */
+  write(key: string | undefined, record: SharedSessionRecord | null): void;
+}
+
+/** A `sync` store that could not get the write lock in time (another process holds it). Nothing was written. */
+export class SessionStoreBusyError extends Error {
+  override readonly name = 'SessionStoreBusyError';
+}
+
+/** A `sync` store that cannot be opened now (a read-only folder, a full disk): the plugin goes on from memory and tries again. */
+export class SessionStoreUnavailableError extends Error {
+  override readonly name = 'SessionStoreUnavailableError';
+}
+
+/**
+ * A store shared by the processes of one host with synchronous access (`access: 'sync'`): `beforeTrack`
+ * reads and decides in a transaction, so every process sees one session per key. Every method is
+ * synchronous and may throw: `SessionStoreBusyError` (the lock was not had in time), anything else for
+ * a failed read or write; the plugin then tracks from memory and tries again later.
+ */
+export interface SyncSessionStore extends SessionStore {
+  readonly access: 'sync';
+  /** The most event indexes the plugin reserves for one key at once (1: a transaction per event). */
+  readonly indexBlock: number;
+  /** How many keys' records the plugin keeps in memory (the least recently used go first; the default session stays). */
+  readonly cacheSize: number;
+  /**
+   * Opens the store; called by `createClientSession`. Throws a `SessionStoreUnavailableError` when it
+   * cannot now (every other method opens it again), anything else for a file it must not use.
+   */
+  open(): void;
+  /** A number that changes whenever another connection (another process, or another store on the file) has written since the last call. */
+  changeCount(): number;
+  readRecord(key: string | undefined): SharedSessionRecord | null;
+  /** Runs `body` in one write transaction: all of its writes, or none. `wait`: wait for another writer up to the store's bound, else fail at once. */
+  transact<T>(body: (tx: RecordTransaction) => T, wait: boolean): T;
+  /**
+   * Keys whose session is live (not ended) and was last active before `before` and at or after `from` (ms),
+   * the longest idle first, with that time; at most `limit`.
+   */
+  idleKeys(before: number, limit: number, from: number): Array<{ key: string | undefined; lastActivityAt: number }>;
+  /** Deletes up to `limit` keyed records (never the default session's) last active before `before`; returns how many. */
+  pruneIdle(before: number, limit: number): number;
+}
+
+/** The path the plugin takes with `store`. */
+export function storeAccess(store: SessionStore): StoreAccess {
+  return store.access ?? (store.lease === undefined ? 'startup' : 'lease');
+}
+
+export function isSyncStore(store: SessionStore): store is SyncSessionStore {
+  return storeAccess(store) === 'sync';
 }

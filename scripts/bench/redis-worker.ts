@@ -1,14 +1,19 @@
 /**
  * One app process of the shared-store benchmark: `requests` requests for `users` users, `concurrency` at
- * a time, each `load(user)` then two `track()`s in `run(user)`, on the Redis store at `url` (or a memory
- * store for `memory`). Starts at `startAt` (epoch ms) with the other processes; prints
+ * a time, each `load(user)` then two `track()`s in `run(user)`, on the Redis store at `url` (a memory
+ * store for `memory`, a SQLite store for `sqlite:<file>`). Starts at `startAt` (epoch ms) with the other processes; prints
  * `{ elapsedMs, loadMs: [...] }`.
  */
 import { buildStructEvent, trackerCore } from '@snowplow/tracker-core';
-import { createClientSession, MemorySessionStore, RedisSessionStore } from '../../plugin/index.js';
+import { createClientSession, MemorySessionStore, RedisSessionStore, SqliteSessionStore } from '../../plugin/index.js';
 
 const [target, requests, users, concurrency, startAt] = [process.argv[2]!, ...process.argv.slice(3, 7).map(Number)] as [string, number, number, number, number];
-const store = target === 'memory' ? new MemorySessionStore() : new RedisSessionStore({ url: target, prefix: `bench:${startAt}:` });
+const store =
+  target === 'memory'
+    ? new MemorySessionStore()
+    : target.startsWith('sqlite:')
+      ? new SqliteSessionStore({ file: target.slice('sqlite:'.length) })
+      : new RedisSessionStore({ url: target, prefix: `bench:${startAt}:` });
 const session = await createClientSession({ store, checkInterval: 0, loadTimeout: 10_000 });
 const core = trackerCore({ base64: true, corePlugins: [session.plugin] });
 const loadMs: number[] = [];

@@ -186,10 +186,13 @@ export async function collectorEviction(): Promise<BenchRow> {
 /**
  * 4 app processes on one redis-server, each 5000 requests (load + 2 tracks) for 1000 users, 8 at a time:
  * requests/s across the processes and load() latency, with Redis's default `appendfsync everysec` and with
- * `always`; the same processes on a memory store each are the baseline.
+ * `always`; the same processes on a memory store each are the baseline. With `everysec`, the same processes
+ * on one SQLite file (a new one per run) alternate with them, for the SQLite store's row.
  */
 export async function sharedStore(): Promise<BenchRow[]> {
   const { startRedis } = await import('../lib/redis-server.js');
+  const dir = await mkdtemp(join(tmpdir(), 'client-session-bench-'));
+  let sqliteRuns = 0;
   const processes = 4;
   const requests = 5000;
   const runAll = async (target: string) => {
@@ -204,15 +207,16 @@ export async function sharedStore(): Promise<BenchRow[]> {
     const redis = await startRedis({ appendfsync });
     try {
       const latencies: number[] = [];
-      const rates = await alternate(3, ['memory', 'redis'] as const, async (variant) => {
-        const run = await runAll(variant === 'memory' ? 'memory' : redis.url);
+      const everysec = appendfsync === 'everysec';
+      const variants = everysec ? (['memory', 'redis', 'sqlite'] as const) : (['memory', 'redis'] as const);
+      const rates = (await alternate(3, variants, async (variant) => {
+        const run = await runAll(variant === 'memory' ? 'memory' : variant === 'sqlite' ? `sqlite:${join(dir, `shared-${sqliteRuns++}.db`)}` : redis.url);
         if (variant === 'redis') latencies.push(...run.loadMs);
         return run.perSecond;
-      });
+      })) as Record<'memory' | 'redis' | 'sqlite', number[]>;
       const rate = median(rates.redis);
       const r = ratios(rates.redis, rates.memory);
       const [p50, p99] = [percentile(latencies, 0.5), percentile(latencies, 0.99)];
-      const everysec = appendfsync === 'everysec';
       rows.push({
         case: `Redis store, 4 processes, appendfsync ${appendfsync}`,
         measuredAs: '4 x 5000 requests (load + 2 tracks, 8 in flight per process) for 1000 users: requests/s; load() p50/p99; requests/s / same on a memory store',
@@ -222,11 +226,26 @@ export async function sharedStore(): Promise<BenchRow[]> {
         met: everysec ? (rate >= 5000 ? 'yes' : 'no') : 'n/a',
         data: { requestsPerSecond: rates.redis, memoryRequestsPerSecond: rates.memory, ratios: r, loadP50Ms: p50, loadP99Ms: p99 },
       });
+      if (everysec) rows.push(sqliteSharedRow(rates.sqlite, rates.redis, rates.memory));
     } finally {
       await redis.stop();
     }
   }
+  await rm(dir, { recursive: true, force: true });
   return rows;
+}
+
+function sqliteSharedRow(sqlite: number[], redis: number[], memory: number[]): BenchRow {
+  const r = ratios(sqlite, redis);
+  return {
+    case: 'SQLite store, 4 processes, one file',
+    measuredAs: 'the Redis case\'s work (4 x 5000 requests, load + 2 tracks, 1000 users) on one SQLite file: requests/s; / the Redis store (everysec) in the same rounds',
+    result: `${Math.round(median(sqlite))} requests/s, ${ratio(median(r))} of Redis, ${ratio(median(ratios(sqlite, memory)))} of memory`,
+    spread: spread(sqlite, (n) => `${Math.round(n)}/s`),
+    target: '>= 2.0 x Redis',
+    met: median(r) >= 2 ? 'yes' : 'no',
+    data: { requestsPerSecond: sqlite, redisRequestsPerSecond: redis, ratios: r },
+  };
 }
 
 function percentile(values: number[], p: number): number {

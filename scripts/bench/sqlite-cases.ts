@@ -1,0 +1,117 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { v4 as uuidv4 } from 'uuid';
+import { SqliteSessionStore } from '../../plugin/index.js';
+import { alternate, median, ms, ratio, ratios, spread, type BenchRow } from './harness.js';
+
+const execFileAsync = promisify(execFile);
+const CHILD = fileURLToPath(new URL('./sqlite-child.js', import.meta.url));
+const MILLION = 1_000_000;
+const DAY = 24 * 3600 * 1000;
+
+async function child<T>(args: string[]): Promise<T> {
+  const { stdout } = await execFileAsync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', CHILD, ...args], { maxBuffer: 1 << 20 });
+  return JSON.parse(stdout) as T;
+}
+
+/**
+ * A database of `keys` sessions as the store writes them (its own tables, filled in one transaction). One
+ * key in 20 was last active 40 days ago (past the default retention: the checker prunes it), one in 20 is
+ * live but 20 minutes idle (past the timeout: the checker ends it); the rest are active now.
+ */
+export async function writeSqliteStore(file: string, keys: number): Promise<void> {
+  for (const suffix of ['', '-wal', '-shm']) await rm(file + suffix, { force: true });
+  const store = new SqliteSessionStore({ file });
+  store.open();
+  await store.close();
+  const Database = createRequire(import.meta.url)('better-sqlite3') as new (f: string) => { prepare(sql: string): { run(...a: unknown[]): unknown }; transaction(fn: () => void): () => void; close(): void };
+  const db = new Database(file);
+  const insert = db.prepare('INSERT INTO snowplow_client_sessions VALUES (?, ?, ?, NULL, 1, 3, ?, ?, ?, ?, NULL, 0, 0, NULL)');
+  const now = Date.now();
+  db.transaction(() => {
+    for (let i = 0; i < keys; i++) {
+      const at = i % 20 === 0 ? now - 40 * DAY : i % 20 === 1 ? now - 20 * 60_000 : now;
+      insert.run(`user-${i}`, uuidv4(), uuidv4(), uuidv4(), new Date(at).toISOString(), at, at);
+    }
+  })();
+  db.close();
+}
+
+/**
+ * The SQLite store at 1M keys: a fresh process's start-up against an empty file; the per-event cost against
+ * the memory store (one key, and 1M keys at random), with blocks of indexes and with a transaction per
+ * event; the event loop's delay under steady tracking with the checker running.
+ */
+export async function sqliteStore(): Promise<BenchRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'client-session-bench-'));
+  try {
+    const big = join(dir, 'million.db');
+    const empty = join(dir, 'empty.db');
+    await writeSqliteStore(big, MILLION);
+    await writeSqliteStore(empty, 0);
+    const heap: Record<string, number[]> = { big: [], empty: [] };
+    const startup = await alternate(3, ['empty', 'big'] as const, async (variant) => {
+      const run = await child<{ startupMs: number; heapMB: number }>(['startup', variant === 'big' ? big : empty]);
+      heap[variant]!.push(run.heapMB);
+      return run.startupMs;
+    });
+    const startRatios = ratios(startup.big, startup.empty);
+    const perEvent = async (kind: string, keys: number, events: number, block: number) => median((await child<{ perEvent: number[] }>(['events', kind, big, String(keys), String(events), String(block)])).perEvent);
+    const cases = {
+      memoryOne: await perEvent('memory', 1, 50_000, 64),
+      sqliteOne: await perEvent('sqlite', 1, 50_000, 64),
+      sqliteOneTx: await perEvent('sqlite', 1, 50_000, 1),
+      memoryMillion: await perEvent('memory', MILLION, 20_000, 64),
+      sqliteMillion: await perEvent('sqlite', MILLION, 20_000, 64),
+      sqliteMillionTx: await perEvent('sqlite', MILLION, 20_000, 1),
+    };
+    await writeSqliteStore(big, MILLION); // the per-event runs changed it: a fresh one, with its expired and idle keys
+    const delay = await child<{ p99Ms: number; maxMs: number; events: number; ended: number }>(['delay', big, String(MILLION)]);
+    const us = (n: number) => `${n.toFixed(1)} µs`;
+    return [
+      {
+        case: 'SQLite store, start-up, 1000k keys',
+        measuredAs: `createClientSession in a fresh process on a 1M-key file / on an empty file (${ms(median(startup.big))} / ${ms(median(startup.empty))}); heap growth`,
+        result: `${ratio(median(startRatios))}, heap ${median(heap.big!).toFixed(1)} MB (empty file: ${median(heap.empty!).toFixed(1)} MB)`,
+        spread: spread(startRatios, ratio),
+        target: '<= 1.50, heap independent of keys',
+        met: median(startRatios) <= 1.5 && median(heap.big!) < median(heap.empty!) + 2 ? 'yes' : 'no',
+        data: { startupMs: startup, heapMB: heap },
+      },
+      {
+        case: 'SQLite store, per event, one key',
+        measuredAs: `struct events, trackerCore base64, one process: SQLite / memory store (${us(cases.sqliteOne)} / ${us(cases.memoryOne)}); a transaction per event (indexBlock 1): ${us(cases.sqliteOneTx)}`,
+        result: ratio(cases.sqliteOne / cases.memoryOne),
+        spread: `indexBlock 1: ${ratio(cases.sqliteOneTx / cases.memoryOne)}`,
+        target: '<= 1.50',
+        met: cases.sqliteOne / cases.memoryOne <= 1.5 ? 'yes' : 'no',
+        data: cases,
+      },
+      {
+        case: 'SQLite store, per event, 1000k keys at random',
+        measuredAs: `same, on 1M keys at random: SQLite / memory store with the same keys (${us(cases.sqliteMillion)} / ${us(cases.memoryMillion)}); a transaction per event: ${us(cases.sqliteMillionTx)}`,
+        result: ratio(cases.sqliteMillion / cases.memoryMillion),
+        spread: `indexBlock 1: ${ratio(cases.sqliteMillionTx / cases.memoryMillion)}`,
+        target: '<= 2.00',
+        met: cases.sqliteMillion / cases.memoryMillion <= 2 ? 'yes' : 'no',
+        data: cases,
+      },
+      {
+        case: 'SQLite store, event-loop delay, 1000k keys',
+        measuredAs: `p99 (max), 2000 events/s on random keys for 10 s, the checker every second (it ended ${delay.ended} sessions and pruned idle keys meanwhile)`,
+        result: `${delay.p99Ms.toFixed(1)} ms (${delay.maxMs.toFixed(0)} ms)`,
+        spread: '',
+        target: '<= 5 ms',
+        met: delay.p99Ms <= 5 ? 'yes' : 'no',
+        data: delay,
+      },
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * One SQLite-store measurement in a fresh process (prints JSON):
+ *   node sqlite-child.js startup <file>                                  createClientSession's time and heap growth
+ *   node sqlite-child.js events <memory|sqlite> <file> <keys> <events> <indexBlock>   µs per event, 5 rounds after a warm-up
+ *   node sqlite-child.js delay <file> <keys>                             event-loop delay at 2000 events/s for 10 s on random
+ *                                                                        keys, with the checker every second (it ends and prunes)
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { buildStructEvent, trackerCore } from '@snowplow/tracker-core';
+import { v4 as uuidv4 } from 'uuid';
+import { createClientSession, MemorySessionStore, SqliteSessionStore, type SessionStore } from '../../plugin/index.js';
+
+const [mode, ...args] = process.argv.slice(2) as [string, ...string[]];
+const quiet = { warn: () => undefined, error: () => undefined };
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const keyed = { checkInterval: 0, logger: quiet, sessionKey: (p: Record<string, unknown>) => p.se_la as string };
+
+function memoryStore(keys: number): MemorySessionStore {
+  const store = new MemorySessionStore();
+  const now = Date.now();
+  for (let i = 0; i < keys; i++) {
+    store.setSession({ userId: uuidv4(), sessionId: uuidv4(), previousSessionId: null, sessionIndex: 1, eventIndex: 3, firstEventId: uuidv4(), firstEventTimestamp: new Date(now).toISOString(), startedAt: now, lastActivityAt: now, lastUid: null }, `user-${i}`);
+  }
+  return store;
+}
+
+if (mode === 'startup') {
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const start = performance.now();
+  const session = await createClientSession({ store: new SqliteSessionStore({ file: args[0]! }), ...keyed });
+  const startupMs = performance.now() - start;
+  gc();
+  const heapMB = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
+  await session.close();
+  process.stdout.write(`${JSON.stringify({ startupMs, heapMB })}\n`);
+} else if (mode === 'events') {
+  const [kind, file, keyText, eventText, block] = args as [string, string, string, string, string];
+  const [keys, events] = [Number(keyText), Number(eventText)];
+  const store: SessionStore = kind === 'memory' ? memoryStore(keys) : new SqliteSessionStore({ file, indexBlock: Number(block) });
+  const session = await createClientSession({ store, ...keyed });
+  const core = trackerCore({ base64: true, corePlugins: [session.plugin] });
+  const labels = Array.from({ length: events }, () => `user-${Math.floor(Math.random() * keys)}`);
+  const perEvent: number[] = [];
+  for (let round = 0; round < 6; round++) {
+    gc();
+    const start = performance.now();
+    for (let i = 0; i < events; i++) core.track(buildStructEvent({ category: 'bench', action: 'tick', label: labels[i] }));
+    await session.flush();
+    if (round > 0) perEvent.push(((performance.now() - start) * 1000) / events);
+  }
+  await session.close();
+  process.stdout.write(`${JSON.stringify({ perEvent })}\n`);
+} else if (mode === 'delay') {
+  const [file, keyText] = args as [string, string];
+  const keys = Number(keyText);
+  let ended = 0;
+  const session = await createClientSession({ store: new SqliteSessionStore({ file }), ...keyed, checkInterval: 1, retention: 30 * 24 * 3600, onSessionEnd: () => void ended++ });
+  const core = trackerCore({ base64: true, corePlugins: [session.plugin] });
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  let sent = 0;
+  await new Promise<void>((done) => {
+    const timer = setInterval(() => {
+      for (let i = 0; i < 10; i++) core.track(buildStructEvent({ category: 'bench', action: 'tick', label: `user-${Math.floor(Math.random() * keys)}` }));
+      sent += 10;
+      if (sent >= 20_000) {
+        clearInterval(timer);
+        done();
+      }
+    }, 5);
+  });
+  delay.disable();
+  await session.close();
+  const toMs = (ns: number) => ns / 1e6;
+  process.stdout.write(`${JSON.stringify({ p99Ms: toMs(delay.percentile(99)), maxMs: toMs(delay.max), events: sent, ended })}\n`);
+}
