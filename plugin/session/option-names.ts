@@ -23,6 +23,7 @@ export const OPTION_NAMES = [
   'continueSessionOnRestart',
   'onForeground',
   'onBackground',
+  'clock',
 ] as const;
 
 /** The known name closest to `name` (by edit distance, ignoring case), if it is close enough to be a typo. */
