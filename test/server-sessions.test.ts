@@ -7,7 +7,7 @@ import { buildStructEvent, type Tracker } from '@snowplow/node-tracker';
 import { ANONYMOUS_USER_ID, createClientSession, MemorySessionStore, type ClientSession, type ClientSessionOptions, type Visitor } from '../plugin/index.js';
 import { IgluValidator } from '../plugin/iglu/index.js';
 import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
-import { capturingTracker, recordingLogger, sessionOf, type Payload } from './helpers/capture.js';
+import { recordingTracker, recordingLogger, sessionOf, type Payload } from './helpers/capture.js';
 import { fakeBrowser, listen, pause, type FakeBrowser } from './helpers/visitors.js';
 
 type Request = IncomingMessage & { user?: { id: string } };
@@ -19,7 +19,7 @@ interface App {
   logger: ReturnType<typeof recordingLogger>;
   /** GET `/` with `cookie` (and `?user=` for a signed-in user): the handler tracks `events` struct events (labelled `label`), awaiting between them; answers the visitor. */
   request(options: { cookie?: string; user?: string; label?: string; events?: number }): Promise<Visitor | null>;
-  /** Every event sent, once flushed. */
+  /** Every event sent so far. */
   sent(): Promise<Payload[]>;
 }
 
@@ -33,7 +33,7 @@ afterEach(async () => {
 async function startApp(options: ClientSessionOptions = {}, middleware = (s: ClientSession) => s.middleware((req: Request) => req.user?.id)): Promise<App> {
   const logger = recordingLogger();
   const session = await createClientSession({ store: new MemorySessionStore(), checkInterval: 0, logger, ...options });
-  const { tracker, payloads } = capturingTracker(session);
+  const { tracker, payloads } = recordingTracker(session);
   const scoped = middleware(session);
   const server = await listen((req: Request, res) => {
     const user = new URL(req.url ?? '/', 'http://x').searchParams.get('user');
@@ -61,10 +61,7 @@ async function startApp(options: ClientSessionOptions = {}, middleware = (s: Cli
       const response = await fetch(`${server.url}/?${query}`, { headers: cookie === undefined ? {} : { cookie } });
       return (await response.json()) as Visitor | null;
     },
-    sent: async () => {
-      await tracker.flush();
-      return payloads;
-    },
+    sent: async () => payloads,
   };
 }
 

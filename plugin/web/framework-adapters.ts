@@ -47,26 +47,16 @@ export function connectMiddleware<Req extends NodeRequestLike>(sessions: Request
 }
 
 /**
- * A Fastify plugin (`app.register(session.fastify())`, before the routes). Fastify continues a request from
- * stream and promise callbacks that lose the async context after body parsing and before the response
- * hooks, so the scope is entered at `onRequest` and entered again at `preValidation`, `preHandler` and
- * `onResponse`: handlers and the app's hooks from there on track for the visitor. Registered without
- * encapsulation (as `fastify-plugin` does), so its hooks apply to every route.
+ * A Fastify plugin (`app.register(session.fastify())`, after the app's authentication hooks, before the
+ * routes): the scope is entered at `onRequest`. Fastify keeps the async context through body parsing (its
+ * content-type parser runs in an `AsyncResource`) and to the response hooks, so later hooks and the handler
+ * track for the visitor. Registered without encapsulation (as `fastify-plugin` does), so it applies to every route.
  */
 export function fastifyPlugin<Req extends FastifyRequestLike>(sessions: RequestSessions, options: ResolvedRequestOptions<Req>): FastifySessionPlugin {
-  const scopes = new WeakMap<object, Scope>();
   const plugin: FastifySessionPlugin = (instance, _options, done) => {
     instance.addHook('onRequest', (request: Req, _reply: unknown, next: HookDone) =>
-      whenReady(sessions, sessions.prepare(request, cookieHeaderOf(request.headers), options), (scope) => {
-        scopes.set(request, scope);
-        sessions.run(scope, next);
-      }),
+      whenReady(sessions, sessions.prepare(request, cookieHeaderOf(request.headers), options), (scope) => sessions.run(scope, next)),
     );
-    const reenter = (request: Req, _reply: unknown, next: HookDone) => {
-      const scope = scopes.get(request);
-      return scope === undefined ? next() : sessions.run(scope, next);
-    };
-    for (const hook of ['preValidation', 'preHandler', 'onResponse']) instance.addHook(hook, reenter);
     done();
   };
   Object.assign(plugin, { [Symbol.for('skip-override')]: true, [Symbol.for('fastify.display-name')]: 'snowplow-client-session' });
