@@ -50,7 +50,7 @@ describe('readBrowserIdentity: what trackers write', () => {
     expect(undefinedFields).toMatchObject({ previousSessionId: null, firstEventId: null, firstEventTimestamp: null, eventIndex: 0 });
   });
 
-  it('reads the shorter cookies of older trackers: 2.5–3.x (6 fields) and 2.0–2.4 (5 fields, a 16-hex domain user id)', () => {
+  it('reads the shorter cookies of older trackers: 2.5–3.4 (6 fields) and 2.0–2.4 (5 fields, a 16-hex domain user id)', () => {
     expect(readBrowserIdentity(`_sp_id.1fff=${DUID}.1467261600.12.1467268800.1467200000.${SID}`).idCookie).toMatchObject({ domainUserId: DUID, sessionIndex: 12, sessionId: SID, eventIndex: 0 });
     expect(readBrowserIdentity('_sp_id.1fff=a1b2c3d4e5f60718.1367261600.4.1367268800.1367200000').idCookie).toMatchObject({ domainUserId: 'a1b2c3d4e5f60718', sessionIndex: 4, sessionId: null });
   });

@@ -3,8 +3,8 @@ import { MAX_INDEX } from '../session/state.js';
 /**
  * The browser tracker's first-party id cookie `<prefix>id.<hash>`, as a server reads it from a request.
  * Its value is `domainUserId.createTs.visitCount.nowTs.lastVisitTs.sessionId.previousSessionId.firstEventId.firstEventTs.eventIndex`
- * (browser-tracker-core `src/tracker/id_cookie.ts`; trackers before 2.5 wrote the first five fields, 2.5–3.x
- * the first six). Fields may be empty (the domain user id is empty under the browser's anonymous tracking).
+ * (browser-tracker-core `src/tracker/id_cookie.ts`, since tracker 3.5; 2.5–3.4 wrote the first six fields, older
+ * trackers the first five). Fields may be empty (the domain user id is empty under the browser's anonymous tracking).
  */
 export interface BrowserIdCookie {
   /** The cookie's name, e.g. `_sp_id.1fff`. */
@@ -42,7 +42,7 @@ export interface BrowserIdCookie {
 export const MAX_ID_COOKIE_LENGTH = 512;
 /** `<prefix>id.<hash>`: any prefix, the 4 lowercase hex digits the tracker takes from a SHA-1. */
 const ID_COOKIE_NAME = /^(.*)id\.([0-9a-f]{4})$/s;
-/** How trackers write their ids: lowercase UUIDs (v2 trackers: a 16-hex domain user id), as `client_session` allows. */
+/** How trackers write their ids: lowercase UUIDs (early 2.x trackers: a 16-hex domain user id), as `client_session` allows. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const DOMAIN_USER_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16})$/;
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
