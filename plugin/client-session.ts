@@ -197,7 +197,7 @@ class SessionController implements ClientSession {
 
   middleware<Req extends NodeRequestLike = NodeRequestLike>(keyOf?: KeyOf<Req> | null, options?: RequestOptions): ConnectMiddleware<Req> {
     if (keyOf !== undefined && keyOf !== null && typeof keyOf !== 'function') throw new TypeError(`snowplow-client-session: middleware(keyOf) expects a function of the request (or nothing), got ${describe(keyOf)}`);
-    return connectMiddleware(this.#requests, RequestSessions.resolve({ ...options, keyOf: keyOf ?? undefined }, 'middleware'));
+    return connectMiddleware(this.#requests, RequestSessions.resolve({ keyOf: keyOf ?? undefined, ...options }, 'middleware'));
   }
 
   fastify<Req extends FastifyRequestLike = FastifyRequestLike>(options?: AdapterOptions<Req>): FastifySessionPlugin {
