@@ -35,9 +35,9 @@ export interface ClientSession extends CorePluginConfiguration {
    * (joined sessions). With a shared store the key is loaded first.
    */
   middleware<Req extends NodeRequestLike = NodeRequestLike>(keyOf?: KeyOf<Req> | null, options?: RequestOptions): ConnectMiddleware<Req>;
-  /** A Fastify plugin with the same keying: `app.register(session.fastify())`, before the routes. */
+  /** A Fastify plugin with the same keying: `app.register(session.fastify())`, after authentication hooks, before the routes. */
   fastify<Req extends FastifyRequestLike = FastifyRequestLike>(options?: AdapterOptions<Req>): FastifySessionPlugin;
-  /** A Koa middleware with the same keying: `app.use(session.koa())`, first. `keyOf` gets the context. */
+  /** A Koa middleware with the same keying: `app.use(session.koa())`, after authentication. `keyOf` gets the context. */
   koa<Ctx extends KoaContextLike = KoaContextLike>(options?: AdapterOptions<Ctx>): KoaSessionMiddleware<Ctx>;
   /**
    * Runs `fn` in the request's scope (same keying) and returns its result: Next.js route handlers (a Fetch API

@@ -15,6 +15,7 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { startCollector, type GoodEvent, type RunningCollector } from '../plugin/collector/index.js';
 import { ANONYMOUS_USER_ID, createClientSession, MemorySessionStore, readBrowserIdentity, type ClientSession, type ClientSessionEntity, type Visitor } from '../plugin/index.js';
 import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
+import { recordingLogger } from './helpers/capture.js';
 import { httpTracker, micro } from './helpers/micro.js';
 import { listen } from './helpers/visitors.js';
 
@@ -29,6 +30,7 @@ let collector: RunningCollector;
 let session: ClientSession;
 let tracker: Tracker;
 let browser: Browser;
+const logger = recordingLogger();
 const closers: Array<() => Promise<unknown>> = [];
 /** The app's four servers, each with a GET /checkout that tracks a server event. */
 const apps: Record<string, string> = {};
@@ -126,7 +128,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
   collector = await startCollector({ port: 0 });
   closers.push(() => collector.close());
-  session = await createClientSession({ store: new MemorySessionStore(), checkInterval: 0 });
+  session = await createClientSession({ store: new MemorySessionStore(), checkInterval: 0, logger });
   closers.push(() => session.close());
   tracker = httpTracker(collector.url, session);
   const bundle = await trackerBundle();
@@ -236,6 +238,12 @@ describe('the browser tracker\'s session, joined by the server (real tracker in 
     expect(a[0]!.userId).toBe(alice.pageView.domain_userid); // as the browser's own client_session entity
     expect(b[0]!.userId).toBe(bob.pageView.domain_userid);
     for (const { answers } of [alice, bob]) expect(Object.values(answers).map((answer) => answer.visitor.keySource)).toEqual(['domainUserId', 'domainUserId', 'domainUserId', 'domainUserId']);
+  });
+
+  it('only the first page loads, before the tracker set its cookies, were unkeyed: warned once, nothing else went wrong', () => {
+    expect(logger.warnings).toHaveLength(1);
+    expect(logger.warnings[0]).toMatch(/a request has no signed-in user \(keyOf\), no browser tracker id cookie/);
+    expect(logger.errors).toEqual([]);
   });
 
   it('a browser tracking anonymously (withSessionTracking): keyed by its session, no domain user id anywhere, the session joined', () => {

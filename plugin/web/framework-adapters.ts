@@ -63,7 +63,7 @@ export function fastifyPlugin<Req extends FastifyRequestLike>(sessions: RequestS
   return plugin;
 }
 
-/** Koa middleware (`app.use(session.koa())`, first): the downstream middleware runs in the visitor's scope. */
+/** Koa middleware (`app.use(session.koa())`, after the app's authentication): the downstream middleware runs in the visitor's scope. */
 export function koaMiddleware<Ctx extends KoaContextLike>(sessions: RequestSessions, options: ResolvedRequestOptions<Ctx>): KoaSessionMiddleware<Ctx> {
   return async (ctx, next) => {
     const scope = await sessions.prepare(ctx, cookieHeaderOf(ctx.req.headers), options);
