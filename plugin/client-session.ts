@@ -16,6 +16,9 @@ import { endSession, type SessionState } from './session/state.js';
 import { readStartupSessions } from './session/startup.js';
 import { DEFAULT_STORE_FILE, LowdbSessionStore } from './stores/lowdb-session-store.js';
 import { isSyncStore, type SessionStore } from './stores/session-store.js';
+import { connectMiddleware, fastifyPlugin, koaMiddleware, withRequestSession, type ConnectMiddleware, type FastifyRequestLike, type FastifySessionPlugin, type KoaContextLike, type KoaSessionMiddleware, type NodeRequestLike, type RequestWithHeaders } from './web/framework-adapters.js';
+import { RequestSessions, type AdapterOptions, type KeyOf, type RequestOptions } from './web/request-sessions.js';
+import type { Visitor } from './web/visitor.js';
 
 /** A client session for one tracker: register it with `tracker.addPlugin(session)`. */
 export interface ClientSession extends CorePluginConfiguration {
@@ -28,10 +31,22 @@ export interface ClientSession extends CorePluginConfiguration {
    */
   run<T>(key: string, fn: () => T, options?: { uid?: string | null }): T;
   /**
-   * Connect/Express-style middleware: `load(key)` (shared stores), then the rest of the request runs in
-   * `run(key, …)`. `keyOf(req)` returning `undefined` leaves the request unscoped.
+   * Connect/Express middleware: the rest of the request runs in the visitor's scope, keyed by the signed-in
+   * user (`keyOf(req)`), else by the browser's ids from its cookies; its events carry the browser's ids
+   * (joined sessions). With a shared store the key is loaded first.
    */
-  middleware<Req>(keyOf: (req: Req) => string | undefined | null, options?: { reserve?: number }): (req: Req, res: unknown, next: () => void) => void;
+  middleware<Req extends NodeRequestLike = NodeRequestLike>(keyOf?: KeyOf<Req> | null, options?: RequestOptions): ConnectMiddleware<Req>;
+  /** A Fastify plugin with the same keying: `app.register(session.fastify())`, after authentication hooks, before the routes. */
+  fastify<Req extends FastifyRequestLike = FastifyRequestLike>(options?: AdapterOptions<Req>): FastifySessionPlugin;
+  /** A Koa middleware with the same keying: `app.use(session.koa())`, after authentication. `keyOf` gets the context. */
+  koa<Ctx extends KoaContextLike = KoaContextLike>(options?: AdapterOptions<Ctx>): KoaSessionMiddleware<Ctx>;
+  /**
+   * Runs `fn` in the request's scope (same keying) and returns its result: Next.js route handlers (a Fetch API
+   * `Request`), or any framework.
+   */
+  withSession<T, Req extends RequestWithHeaders = RequestWithHeaders>(request: Req, fn: (visitor: Visitor) => T, options?: AdapterOptions<Req>): Promise<Awaited<T>>;
+  /** Inside a request adapter's scope: who the request is for (key, user, the browser's ids); else `null`. */
+  visitor(): Visitor | null;
   /** Switches between the foreground and background timeout (of the default session, or of `key`'s). */
   setBackground(isBackground: boolean, key?: string): void;
   isBackground(key?: string): boolean;
@@ -102,6 +117,7 @@ class SessionController implements ClientSession {
   readonly #sessionizer: EventSessionizer;
   readonly #lifecycle: SessionLifecycle;
   readonly #reservations: IndexReservations;
+  readonly #requests: RequestSessions;
   /** When this process started (its clock): sessions idle since before it end when they do not continue across restarts. */
   readonly #startedAt: number;
   #closed = false;
@@ -170,6 +186,15 @@ class SessionController implements ClientSession {
       onActivity: () => this.#checker.start(),
     });
     this.#checker = new SessionChecker(config.checkInterval, () => this.#check());
+    this.#requests = new RequestSessions({
+      scope: this.#scope,
+      logger,
+      shared: this.#leases !== null,
+      prepareKey: (key, userId, anonymous) => {
+        if (slots.get(key) === undefined) slots.ensure(key, userId ?? null).anonymous ||= anonymous;
+      },
+      load: (key, reserve) => this.load(key, reserve),
+    });
     this.#sessionizer.sweep(clock(), false);
     if (slots.hasLiveSession()) this.#checker.start();
     this.plugin = {
@@ -188,21 +213,26 @@ class SessionController implements ClientSession {
     return this.#scope.run({ key, uid }, fn);
   }
 
-  middleware<Req>(keyOf: (req: Req) => string | undefined | null, options: { reserve?: number } = {}) {
-    if (typeof keyOf !== 'function') throw new TypeError(`snowplow-client-session: middleware(keyOf) expects a function of the request, got ${describe(keyOf)}`);
-    return (req: Req, _res: unknown, next: () => void): void => {
-      let key: string | undefined | null;
-      try {
-        key = keyOf(req);
-      } catch (error) {
-        this.#logger.error('snowplow-client-session: the middleware keyOf function threw; the request is not scoped', error);
-      }
-      if (typeof key !== 'string' || key === '') return next();
-      const scoped = key;
-      this.load(scoped, options.reserve)
-        .then(() => this.run(scoped, next))
-        .catch((error: unknown) => this.#logger.error('snowplow-client-session: the request handler threw after the middleware', error));
-    };
+  middleware<Req extends NodeRequestLike = NodeRequestLike>(keyOf?: KeyOf<Req> | null, options?: RequestOptions): ConnectMiddleware<Req> {
+    if (keyOf !== undefined && keyOf !== null && typeof keyOf !== 'function') throw new TypeError(`snowplow-client-session: middleware(keyOf) expects a function of the request (or nothing), got ${describe(keyOf)}`);
+    return connectMiddleware(this.#requests, RequestSessions.resolve({ keyOf: keyOf ?? undefined, ...options }, 'middleware'));
+  }
+
+  fastify<Req extends FastifyRequestLike = FastifyRequestLike>(options?: AdapterOptions<Req>): FastifySessionPlugin {
+    return fastifyPlugin(this.#requests, RequestSessions.resolve(options, 'fastify'));
+  }
+
+  koa<Ctx extends KoaContextLike = KoaContextLike>(options?: AdapterOptions<Ctx>): KoaSessionMiddleware<Ctx> {
+    return koaMiddleware(this.#requests, RequestSessions.resolve(options, 'koa'));
+  }
+
+  async withSession<T, Req extends RequestWithHeaders = RequestWithHeaders>(request: Req, fn: (visitor: Visitor) => T, options?: AdapterOptions<Req>): Promise<Awaited<T>> {
+    if (typeof fn !== 'function') throw new TypeError(`snowplow-client-session: withSession(request, fn) expects a function, got ${describe(fn)}`);
+    return withRequestSession(this.#requests, request, fn, RequestSessions.resolve(options, 'withSession'));
+  }
+
+  visitor(): Visitor | null {
+    return this.#scope.current()?.visitor ?? null;
   }
 
   setBackground(isBackground: boolean, key?: string): void {
@@ -280,6 +310,7 @@ class SessionController implements ClientSession {
   resume(): void {
     if (this.#config.policy.suspended !== true) return;
     this.#config.policy.suspended = false;
+    if (this.#config.policy.eventTime === true) return; // events' own times measure idleness, not the resume
     const now = this.#clock();
     for (const slot of this.#slots.all()) {
       const session = slot.session;

@@ -1,5 +1,11 @@
 export { createClientSession, type ClientSession } from './client-session.js';
-export type { ClientSessionOptions, SessionInfo, SessionLogger, SessionTimeouts, TransitionInfo } from './session/options.js';
+export type { ClientSessionOptions, SessionClock, SessionInfo, SessionLogger, SessionTimeouts, TransitionInfo } from './session/options.js';
+export { readBrowserIdentity, type BrowserCookieOptions, type BrowserIdentity } from './web/browser-identity.js';
+export type { BrowserIdCookie } from './web/id-cookie.js';
+export type { KeySource, Visitor } from './web/visitor.js';
+export type { AdapterOptions, KeyOf, RequestOptions } from './web/request-sessions.js';
+export type { ConnectMiddleware, FastifyLike, FastifyRequestLike, FastifySessionPlugin, KoaContextLike, KoaSessionMiddleware, NodeRequestLike, RequestWithHeaders } from './web/framework-adapters.js';
+export type { AtomicIds } from './session/atomic-ids.js';
 export { ANONYMOUS_USER_ID, type ClientSessionEntity } from './session/entity.js';
 export type { SessionState, SessionEndReason } from './session/state.js';
 export { MAX_INDEX } from './session/state.js';

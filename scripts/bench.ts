@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { machine, type BenchRow } from './bench/harness.js';
 import { largeStore, persistenceCost, pluginOverhead, usersAtScale } from './bench/plugin-cases.js';
 import { sqliteStore } from './bench/sqlite-cases.js';
+import { requestPath } from './bench/request-cases.js';
 import { collectorEviction, collectorQueries, collectorThroughput, sharedStore, validatorThroughput } from './bench/tool-cases.js';
 import { validationPluginCost } from './bench/validation-cases.js';
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   await step('persistence cost', persistenceCost);
   await step('large stores', largeStore);
   await step('SQLite store', sqliteStore);
+  await step('request path', requestPath);
   let validatorRate = 0;
   await step('validator', async () => {
     const { rows: validatorRows, linesPerSecond } = await validatorThroughput();

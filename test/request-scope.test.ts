@@ -7,6 +7,7 @@ import { IgluValidator } from '../plugin/iglu/index.js';
 import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
 import { startRedis, type RedisServer } from '../scripts/lib/redis-server.js';
 import { recordingLogger, sessionOf, withTempDir, type Payload } from './helpers/capture.js';
+import { fakeBrowser, listen } from './helpers/visitors.js';
 
 const USERS = 24;
 const REQUESTS_PER_USER = 10;
@@ -107,6 +108,35 @@ describe('request scope: a real HTTP server under concurrency', () => {
   );
 });
 
+describe('middleware() on a shared store', () => {
+  it('Redis store: anonymous visitors keyed by their browser\'s domain user id, each loaded before its request, userId = duid', async () => {
+    const session = await createClientSession({ store: new RedisSessionStore({ url: redis.url, prefix: `visitors-${Date.now()}:` }), checkInterval: 0, loadTimeout: 10_000 });
+    const { core, payloads } = capturingCore(session);
+    const scope = session.middleware();
+    const browsers = [fakeBrowser(), fakeBrowser()];
+    const app = await listen((req, res) =>
+      scope(req, res, async () => {
+        await pause();
+        core.track(buildStructEvent({ category: 'c', action: 'a' }));
+        res.end();
+      }),
+    );
+    try {
+      await Promise.all(browsers.flatMap((b) => [1, 2, 3].map(() => fetch(app.url, { headers: { cookie: b.cookie } }).then((r) => r.text()))));
+    } finally {
+      await app.close();
+      await session.close();
+    }
+    for (const browser of browsers) {
+      const events = payloads.filter((p) => p.duid === browser.duid);
+      expect(events).toHaveLength(3);
+      expect(new Set(events.map((p) => sessionOf(p).sessionId)).size).toBe(1);
+      expect(events.every((p) => sessionOf(p).userId === browser.duid && p.sid === browser.sid)).toBe(true);
+      expect(new Set(events.map((p) => sessionOf(p).eventIndex)).size).toBe(3);
+    }
+  });
+});
+
 describe('run(key, fn)', () => {
   it('returns what fn returns, nests with the innermost key winning, and leaves events outside it to sessionKey', async () => {
     const session = await createClientSession({ store: new MemorySessionStore(), checkInterval: 0, sessionKey: (p) => p.se_la as string });
@@ -151,7 +181,7 @@ describe('run(key, fn)', () => {
     await session.close();
   });
 
-  it('middleware: a throwing keyOf leaves the request unscoped (logged), it never breaks the request', async () => {
+  it('middleware: a throwing keyOf is logged and the request goes on as one without a signed-in user', async () => {
     const logger = recordingLogger();
     const session = await createClientSession({ store: new MemorySessionStore(), checkInterval: 0, logger });
     let called = 0;
@@ -159,7 +189,7 @@ describe('run(key, fn)', () => {
       throw new Error('no user');
     })({}, {}, () => void called++);
     expect(called).toBe(1);
-    expect(logger.errors.join('\n')).toMatch(/the middleware keyOf function threw; the request is not scoped/);
+    expect(logger.errors.join('\n')).toMatch(/the keyOf function threw; the request is taken as having no signed-in user/);
     await session.close();
   });
 });

@@ -2,10 +2,12 @@ import type { Payload, PayloadBuilder } from '@snowplow/tracker-core';
 import { v4 as uuidv4 } from 'uuid';
 import { APPLICATION_BACKGROUND_SCHEMA, APPLICATION_FOREGROUND_SCHEMA, CLIENT_SESSION_SCHEMA } from '../schema-uris.js';
 import type { StorageMechanism } from '../stores/session-store.js';
+import { TrackerGlobalIdsCheck, writeAtomicIds, type WrittenIds } from './atomic-ids.js';
 import { clientSessionEntity, type ClientSessionEntity } from './entity.js';
+import { eventTimeOf, LateEventWarning, newestActivity } from './event-time.js';
 import type { IndexReservations } from './index-reservations.js';
 import type { ClientSessionOptions, SessionLogger } from './options.js';
-import type { RequestScope } from './request-scope.js';
+import type { RequestScope, Scope } from './request-scope.js';
 import type { SessionLifecycle } from './session-lifecycle.js';
 import type { SharedLeases } from './shared-leases.js';
 import type { Slot, SessionSlots } from './slots.js';
@@ -62,6 +64,8 @@ interface PendingEvent extends Counted {
   eventId: string;
   /** An application_background / application_foreground event switches the state once counted. */
   backgroundAfter: boolean | undefined;
+  /** The atomic ids the plugin set (joined browser ids, `atomicSessionFields`), or null. */
+  written: WrittenIds | null;
 }
 
 /**
@@ -71,17 +75,24 @@ interface PendingEvent extends Counted {
  */
 export class EventSessionizer {
   #pending: PendingEvent | null = null;
+  readonly #trackerIds: TrackerGlobalIdsCheck;
+  readonly #late: LateEventWarning;
 
-  constructor(private readonly parts: SessionizerParts) {}
+  constructor(private readonly parts: SessionizerParts) {
+    this.#trackerIds = new TrackerGlobalIdsCheck(parts.logger);
+    this.#late = new LateEventWarning(parts.logger);
+  }
 
   beforeTrack(pb: PayloadBuilder): void {
-    const { lifecycle, slots, clock, atomicSessionFields, onActivity } = this.parts;
+    const { lifecycle, slots, clock, policy, onActivity } = this.parts;
     if (lifecycle.tracking) return; // our own lifecycle event: it already carries its entity
     this.#pending = null; // an event that a filter dropped never reached afterTrack: forget it
     try {
       const payload = pb.getPayload();
-      const slot = slots.ensure(this.#keyOf(payload));
-      const now = clock();
+      const scope = this.parts.scope.current();
+      const slot = slots.ensure(this.#keyOf(payload, scope));
+      const clockNow = clock();
+      const now = policy.eventTime === true ? eventTimeOf(payload, clockNow) : clockNow;
       const eventId = typeof payload.eid === 'string' ? payload.eid : uuidv4();
       const event: SessionEvent = {
         eventId,
@@ -94,12 +105,9 @@ export class EventSessionizer {
       const counted = this.parts.sync?.count(slot, event) ?? this.#leased(slot, event) ?? this.#local(slot, event);
       // A fresh object per event, never changed afterwards (getSessionContext hands out copies).
       pb.addContextEntity({ schema: CLIENT_SESSION_SCHEMA, data: counted.entity as unknown as Record<string, unknown> });
-      if (atomicSessionFields) {
-        pb.add('sid', counted.state.sessionId);
-        pb.add('vid', String(counted.state.sessionIndex));
-      }
+      const written = this.#writeAtomicFields(pb, counted.state, scope, slot.anonymous);
       // A literal of fixed shape, not a spread: this runs on every event.
-      this.#pending = { state: counted.state, entity: counted.entity, write: counted.write, slot, eventId, backgroundAfter: backgroundSwitch(pb) };
+      this.#pending = { state: counted.state, entity: counted.entity, write: counted.write, slot, eventId, backgroundAfter: backgroundSwitch(pb), written };
       onActivity();
     } catch (error) {
       this.parts.logger.error('snowplow-client-session: cannot sessionize an event; it is sent without a client_session entity', error);
@@ -112,6 +120,7 @@ export class EventSessionizer {
     this.#pending = null;
     if (done === null || payload.eid !== done.eventId) return;
     const { slot } = done;
+    if (done.written !== null) this.#trackerIds.check(payload, done.written);
     this.parts.commit(slot, done.state, done.write);
     slot.lastEntity = done.entity;
     if (done.backgroundAfter !== undefined) this.switchBackground(slot, done.backgroundAfter, this.parts.clock());
@@ -127,6 +136,8 @@ export class EventSessionizer {
     if (slot.background === background) return;
     const { leases, sync, policy, lifecycle } = this.parts;
     const session = slot.session;
+    // By event time the clock says nothing about this key: its next event's time decides.
+    if (policy.eventTime === true && session !== null) now = session.lastActivityAt;
     if (sync !== null) sync.expire(slot, now);
     else if (session !== null && !session.ended && !(leases?.has(slot.key) ?? false)) {
       const reason = expiryReason(session, now, slot.background, policy);
@@ -139,6 +150,11 @@ export class EventSessionizer {
   /** Forgets keyed slots idle past retention; with `expire`, ends sessions that have timed out. */
   sweep(now: number, expire: boolean): void {
     const { slots, leases, policy, retention, reservations, lifecycle } = this.parts;
+    if (policy.eventTime === true) {
+      // The newest event time is "now" for retention; no session is ended by time (see event-time.ts).
+      now = newestActivity(slots.all().map((slot) => slot.session), now);
+      expire = false;
+    }
     // With a shared store the store keeps every key: this process only forgets its copy once the session is over.
     const forgetAfter = leases === null ? retention : Math.min(retention, Math.max(policy.foregroundTimeout, policy.backgroundTimeout));
     for (const slot of slots.all()) {
@@ -162,12 +178,11 @@ export class EventSessionizer {
   }
 
   /** The request scope's key (and its `uid` on the payload), else `sessionKey(payload)`, else the default session. */
-  #keyOf(payload: Payload): string | undefined {
-    const scope = this.parts.scope.current();
+  #keyOf(payload: Payload, scope: Scope | undefined): string | undefined {
     if (scope !== undefined) {
       if (scope.uid === null) delete payload.uid;
       else payload.uid = scope.uid;
-      return scope.key;
+      if (scope.key !== undefined) return scope.key;
     }
     const { sessionKey } = this.parts;
     if (sessionKey === undefined) return undefined;
@@ -201,12 +216,26 @@ export class EventSessionizer {
 
   #local(slot: Slot, event: SessionEvent): Counted {
     const { policy, lifecycle, reservations, storageMechanism } = this.parts;
+    if (policy.eventTime === true) this.#late.check(slot.session, event.now, policy);
     const decision = nextSessionState(slot.session, event, policy, uuidv4, slot.userId);
     // Ending and opening are facts whatever happens to this event, and their events must precede it.
     if (decision.ended !== null) lifecycle.ended(slot, decision.ended.session, decision.ended.reason);
     if (decision.opened !== null) lifecycle.opened(slot, decision.opened);
     reservations.ensure(slot.key, decision.state);
     return { state: decision.state, entity: clientSessionEntity(decision.state, storageMechanism, slot.anonymous), write: 'paced' };
+  }
+
+  /**
+   * The atomic session fields: `sid`/`vid` of this session with `atomicSessionFields`, then the request's
+   * browser ids (joined sessions), which win: a data model's web session is the browser's.
+   */
+  #writeAtomicFields(pb: PayloadBuilder, state: SessionState, scope: Scope | undefined, anonymous: boolean): WrittenIds | null {
+    const browserIds = scope?.browserIds ?? null;
+    if (!this.parts.atomicSessionFields && browserIds === null) return null;
+    const written: WrittenIds = {};
+    if (this.parts.atomicSessionFields) writeAtomicIds(pb, { duid: null, nuid: null, sid: state.sessionId, vid: state.sessionIndex }, anonymous, written);
+    if (browserIds !== null) writeAtomicIds(pb, browserIds, anonymous, written);
+    return written;
   }
 }
 

@@ -25,6 +25,7 @@ export const OPTION_NAMES = [
   'continueSessionOnRestart',
   'onForeground',
   'onBackground',
+  'clock',
 ] as const;
 
 /** The known name closest to `name`, if it is close enough to be a typo. */

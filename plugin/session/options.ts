@@ -1,6 +1,6 @@
 import type { SessionStore } from '../stores/session-store.js';
 import { closestOption, OPTION_NAMES } from './option-names.js';
-import { STORAGE_MECHANISMS } from '../stores/session-store.js';
+import { STORAGE_MECHANISMS, storeAccess } from '../stores/session-store.js';
 import type { ClientSessionEntity } from './entity.js';
 import type { SessionEndReason, SessionPolicy } from './state.js';
 
@@ -74,7 +74,16 @@ export interface ClientSessionOptions {
   onForeground?: (session: TransitionInfo) => void;
   /** Called on every switch to the background. */
   onBackground?: (session: TransitionInfo) => void;
+  /**
+   * What time sessions are measured in: `processing` (the clock, `now`, when `track()` runs) or `event` (each
+   * event's true timestamp `ttm`, else `dtm`: for backfills and queue consumers). Default `processing`.
+   */
+  clock?: SessionClock;
 }
+
+/** What time sessions are measured in (`clock` option). */
+export type SessionClock = 'processing' | 'event';
+const CLOCKS: readonly SessionClock[] = ['processing', 'event'];
 
 export interface ResolvedOptions {
   policy: SessionPolicy;
@@ -156,6 +165,11 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
   }
   checkStore(options.store);
   checkLogger(options.logger);
+  const clock = options.clock ?? 'processing';
+  if (!CLOCKS.includes(clock)) throw new RangeError(`${PREFIX} \`clock\` must be 'processing' or 'event', got ${typeof clock === 'string' ? JSON.stringify(clock) : typeName(clock)}`);
+  if (clock === 'event' && options.store !== undefined && storeAccess(options.store) !== 'startup') {
+    throw new TypeError(`${PREFIX} \`clock: 'event'\` needs a store this process owns (memory, lowdb): a shared store (SQLite, Redis) has every process decide sessions on its clock, and its checker ends them by that clock`);
+  }
   return {
     policy: {
       foregroundTimeout: foregroundTimeout * 1000,
@@ -163,6 +177,7 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
       maxSessionLength: maxSessionLength * 1000,
       clockTolerance: CLOCK_TOLERANCE_MS,
       newSessionOnUserChange: options.newSessionOnUserChange ?? false,
+      eventTime: clock === 'event',
     },
     now: options.now ?? Date.now,
     checkInterval: checkInterval * 1000,

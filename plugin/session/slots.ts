@@ -53,8 +53,9 @@ export class SessionSlots {
     return this.#slots.get(key);
   }
 
-  ensure(key: string | undefined): Slot {
-    return this.#slots.get(key) ?? this.add(key, { state: null, userId: null, problem: null });
+  /** The key's slot; a new one gets `userId` if given (else a random one). */
+  ensure(key: string | undefined, userId: string | null = null): Slot {
+    return this.#slots.get(key) ?? this.add(key, { state: null, userId, problem: null });
   }
 
   delete(key: string | undefined): void {

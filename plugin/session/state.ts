@@ -46,6 +46,11 @@ export interface SessionPolicy {
   newSessionOnUserChange: boolean;
   /** Session checking is suspended (`suspend()`): time ends no session. */
   suspended?: boolean;
+  /**
+   * Sessionizing by event time (`clock: 'event'`): `now` is the event's own time, and an event older than its
+   * session's last activity is late, not a clock change (see `nextSessionState`).
+   */
+  eventTime?: boolean;
 }
 
 export interface SessionEvent {
@@ -105,6 +110,11 @@ export function nextSessionState(
 ): SessionDecision {
   const uid = event.uid ?? null;
   if (previous !== null && !previous.ended) {
+    // By event time, an event older than the session's last activity arrived late (out of order): it joins
+    // the current session and moves no time, so reordering never splits a session or ends one.
+    if (policy.eventTime === true && event.forceNewSession === null && event.now < previous.lastActivityAt && previous.eventIndex < MAX_INDEX) {
+      return { state: countEvent(previous, { ...event, now: previous.lastActivityAt }, previous.lastUid ?? null), opened: null, ended: null };
+    }
     const reason = endReasonFor(previous, event, policy, uid);
     if (reason === null) return { state: countEvent(previous, event, uid), opened: null, ended: null };
     const opened = openSession(previous.userId, previous, event.now, newId, uid);

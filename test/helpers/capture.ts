@@ -26,6 +26,18 @@ export function capturingTracker(session: ClientSession, encodeBase64 = true): {
   return { tracker, payloads };
 }
 
+/**
+ * A real node-tracker whose events are recorded as it sends them, synchronously (a plugin's `afterTrack`,
+ * after node-tracker added its own fields), so concurrent requests need no flush to be counted.
+ */
+export function recordingTracker(session: ClientSession): { tracker: Tracker; payloads: Payload[] } {
+  const payloads: Payload[] = [];
+  const tracker = newTracker({ namespace: 'test', appId: 'client-session-tests' }, { endpoint: 'http://127.0.0.1:9', customFetch: async () => new Response(null, { status: 200 }) });
+  tracker.addPlugin(session);
+  tracker.addPlugin({ plugin: { afterTrack: (payload) => void payloads.push(Object.fromEntries(Object.entries(payload).map(([k, v]) => [k, String(v)]))) } });
+  return { tracker, payloads };
+}
+
 /** The entities of a payload, from `cx` (base64url) or `co`. */
 export function entitiesOf(payload: Payload): Array<{ schema: string; data: Record<string, unknown> }> {
   const raw = payload.cx !== undefined ? Buffer.from(payload.cx, 'base64url').toString('utf8') : payload.co;
