@@ -1,34 +1,18 @@
 // What the collector does beyond JSON Schema, as Enrich and Micro do, fed by the real node-tracker over
 // HTTP: atomic-field limits, maxJsonDepth, superseded schemas (static repository and a local HTTP
 // registry), text stored as Enrich stores it, the sp cookie, schema lookups and Micro 4.5's API.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSelfDescribingEvent, buildStructEvent, newTracker } from '@snowplow/node-tracker';
 import { enrichedTsv } from '../plugin/collector/enriched-event.js';
 import { startCollector, type BadEvent, type CollectorOptions, type GoodEvent, type RunningCollector } from '../plugin/collector/index.js';
-import { IGLU_META_SCHEMA_URI } from '../plugin/schema-uris.js';
 import { withTempDir } from './helpers/capture.js';
+import { ANYTHING, nested, staticRepository, SUPERSEDED, THING } from './helpers/enrich-fixtures.js';
 import { registry } from './helpers/iglu-registry.js';
 
 type Row = Record<string, unknown>;
-const ANYTHING = 'iglu:com.snowplowanalytics.iglu/anything-a/jsonschema/1-0-0';
-const THING = 'iglu:com.acme/thing/jsonschema/1-0-0';
 const FAILURE = 'contexts_com_snowplowanalytics_snowplow_failure_1';
 const VALIDATION_INFO = 'contexts_com_snowplowanalytics_iglu_validation_info_1';
-const nested = (levels: number): unknown => (levels === 0 ? 1 : { a: nested(levels - 1) });
-const schemaOf = (version: string, properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  $schema: IGLU_META_SCHEMA_URI,
-  self: { vendor: 'com.acme', name: 'thing', format: 'jsonschema', version },
-  type: 'object',
-  properties,
-  ...extra,
-});
-const SUPERSEDED = {
-  'com.acme/thing/jsonschema/1-0-0': schemaOf('1-0-0', { n: {} }, { $supersededBy: '1-0-1' }),
-  'com.acme/thing/jsonschema/1-0-1': schemaOf('1-0-1', { n: { type: 'integer' } }, { required: ['n'] }),
-};
 
 /** Sends `track` through a real node-tracker (appId `appId`) to `collector`, then answers Micro's views. */
 async function send(collector: RunningCollector, appId: string, track: (tracker: ReturnType<typeof newTracker>) => void) {
@@ -148,15 +132,11 @@ describe('superseded schemas: the entity names the superseding version and valid
 
   it('through a static repository (--schemas)', () =>
     withTempDir(async (dir) => {
-      for (const [path, schema] of Object.entries(SUPERSEDED)) {
-        await mkdir(dirname(join(dir, path)), { recursive: true });
-        await writeFile(join(dir, path), JSON.stringify(schema));
-      }
-      await withCollector({ schemas: [dir] }, expectSuperseded);
+      await withCollector({ schemas: [await staticRepository(dir, SUPERSEDED)] }, expectSuperseded);
     }));
 
   it('through an HTTP registry started by the test', async () => {
-    const served = await registry(Object.fromEntries(Object.entries(SUPERSEDED).map(([path, schema]) => [`iglu:${path}`, schema])));
+    const served = await registry(SUPERSEDED);
     try {
       const resolverConfig = { cacheSize: 10, repositories: [{ name: 'local', priority: 0, vendorPrefixes: [], connection: { http: { uri: served.uri } } }] };
       await withCollector({ resolverConfig }, expectSuperseded);

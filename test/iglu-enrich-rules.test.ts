@@ -1,42 +1,17 @@
 // The Iglu module's rules beyond JSON Schema that Enrich and iglu-scala-client apply: maxJsonDepth (40, as
 // Micro runs Enrich), superseded schemas ($supersededBy) through a static repository and through HTTP
 // registries, and the lookup that says where a schema comes from.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { IgluValidator, PACKAGE_SCHEMAS, type RegistryConfig } from '../plugin/iglu/index.js';
-import { IGLU_META_SCHEMA_URI } from '../plugin/schema-uris.js';
 import { withTempDir } from './helpers/capture.js';
+import { ANYTHING, nested, staticRepository, SUPERSEDED, THING, thingSchema } from './helpers/enrich-fixtures.js';
 import { registry, type Registry } from './helpers/iglu-registry.js';
 
 const CONTEXTS = 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1';
-const ANYTHING = 'iglu:com.snowplowanalytics.iglu/anything-a/jsonschema/1-0-0';
-/** `levels` objects nested in one another around a scalar: Snowplow counts it `levels + 1` deep. */
-const nested = (levels: number): unknown => (levels === 0 ? 1 : { a: nested(levels - 1) });
 const payloadWith = (entityData: unknown) => ({ e: 'pv', p: 'srv', tv: 'node-4.8.0', co: JSON.stringify({ schema: CONTEXTS, data: [{ schema: ANYTHING, data: entityData }] }) });
 
-const schemaOf = (version: string, properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  $schema: IGLU_META_SCHEMA_URI,
-  self: { vendor: 'com.acme', name: 'thing', format: 'jsonschema', version },
-  type: 'object',
-  properties,
-  ...extra,
-});
-/** 1-0-0 says it is superseded by 1-0-1, which makes `n` an integer and required. */
-const SUPERSEDED = {
-  'iglu:com.acme/thing/jsonschema/1-0-0': schemaOf('1-0-0', { n: {} }, { $supersededBy: '1-0-1' }),
-  'iglu:com.acme/thing/jsonschema/1-0-1': schemaOf('1-0-1', { n: { type: 'integer' } }, { required: ['n'] }),
-};
-const THING = 'iglu:com.acme/thing/jsonschema/1-0-0';
 
-async function staticRepository(dir: string, schemas: Record<string, unknown>): Promise<string> {
-  for (const [uri, schema] of Object.entries(schemas)) {
-    const file = join(dir, ...uri.slice('iglu:'.length).split('/'));
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(schema));
-  }
-  return dir;
-}
 
 const open: Registry[] = [];
 afterEach(async () => {
@@ -102,7 +77,7 @@ describe('superseded schemas ($supersededBy), as iglu-scala-client resolves them
 
   it('takes the superseding version from the same repository; a version that is not later is a failure of that repository', () =>
     withTempDir(async (dir) => {
-      const backwards = { [THING]: schemaOf('1-0-0', { n: {} }, { $supersededBy: '1-0-0' }) };
+      const backwards = { [THING]: thingSchema('1-0-0', { n: {} }, { $supersededBy: '1-0-0' }) };
       const alone = { [THING]: SUPERSEDED[THING] }; // 1-0-1 is not in this repository
       const a = await staticRepository(join(dir, 'a'), backwards);
       const b = await staticRepository(join(dir, 'b'), alone);

@@ -1,29 +1,19 @@
 // `validate` gives the collector's verdicts beyond JSON Schema: Enrich's atomic-field limits on tracker
 // payloads, maxJsonDepth, superseded schemas (the report says which version was used), Micro's
 // configuration file, and `--lookup`, which says where a schema comes from.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { PACKAGE_SCHEMAS } from '../plugin/iglu/index.js';
-import { IGLU_META_SCHEMA_URI } from '../plugin/schema-uris.js';
 import { withTempDir } from './helpers/capture.js';
+import { ANYTHING, nested, staticRepository, SUPERSEDED, THING } from './helpers/enrich-fixtures.js';
 import { runCli } from './helpers/run-cli.js';
 
-const ANYTHING = 'iglu:com.snowplowanalytics.iglu/anything-a/jsonschema/1-0-0';
 const UNSTRUCT = 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0';
-const THING = 'iglu:com.acme/thing/jsonschema/1-0-0';
-const nested = (levels: number): unknown => (levels === 0 ? 1 : { a: nested(levels - 1) });
 const payload = (extra: Record<string, string>) => ({ e: 'se', p: 'srv', tv: 'node-4.8.0', se_ca: 'c', se_ac: 'a', ...extra });
 const unstruct = (data: unknown) => payload({ e: 'ue', ue_pr: JSON.stringify({ schema: UNSTRUCT, data: { schema: ANYTHING, data } }) });
 const ndjson = (...instances: unknown[]) => `${instances.map((i) => JSON.stringify(i)).join('\n')}\n`;
 const report = (stdout: string) => JSON.parse(stdout) as { results: Array<{ valid: boolean; errors: Array<{ path: string; keyword: string; message: string }>; superseded?: unknown[] }> };
-
-async function write(dir: string, files: Record<string, unknown>): Promise<void> {
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), JSON.stringify(content));
-  }
-}
 
 describe('validate: Enrich\'s rules on tracker payloads', () => {
   it('app_id 255 characters is valid, 256 is invalid (exit 1) with an error naming the field and the limit; --accept-invalid and --config change it', () =>
@@ -61,14 +51,9 @@ describe('validate: Enrich\'s rules on tracker payloads', () => {
 });
 
 describe('validate: superseded schemas and --lookup', () => {
-  const repository = {
-    'com.acme/thing/jsonschema/1-0-0': { $schema: IGLU_META_SCHEMA_URI, self: { vendor: 'com.acme', name: 'thing', format: 'jsonschema', version: '1-0-0' }, type: 'object', $supersededBy: '1-0-1' },
-    'com.acme/thing/jsonschema/1-0-1': { $schema: IGLU_META_SCHEMA_URI, self: { vendor: 'com.acme', name: 'thing', format: 'jsonschema', version: '1-0-1' }, type: 'object', properties: { n: { type: 'integer' } } },
-  };
-
   it('validates with the superseding version and says so in the report and on stderr', () =>
     withTempDir(async (dir) => {
-      await write(dir, repository);
+      await staticRepository(dir, SUPERSEDED);
       const run = await runCli('validate', ['--json', '--schemas', dir, '-'], { stdin: ndjson({ schema: THING, data: { n: 'five' } }) });
       expect(run.code).toBe(1);
       expect(report(run.stdout).results[0]).toMatchObject({ valid: false, superseded: [{ path: '/data', originalSchema: THING, validatedWith: '1-0-1' }] });
@@ -77,9 +62,9 @@ describe('validate: superseded schemas and --lookup', () => {
 
   it('--lookup prints the schema (exit 0), or each repository\'s attempt (exit 1); a URI that is not one is a usage error (exit 2)', () =>
     withTempDir(async (dir) => {
-      await write(dir, repository);
+      await staticRepository(dir, SUPERSEDED);
       const found = await runCli('validate', ['--schemas', dir, '--lookup', THING]);
-      expect([found.code, JSON.parse(found.stdout)]).toEqual([0, repository['com.acme/thing/jsonschema/1-0-0']]);
+      expect([found.code, JSON.parse(found.stdout)]).toEqual([0, SUPERSEDED[THING]]);
       expect(found.stderr).toContain(join(dir, 'com.acme/thing/jsonschema/1-0-0'));
       const missing = await runCli('validate', ['--schemas', dir, '--lookup', 'iglu:com.acme/missing/jsonschema/1-0-0']);
       expect([missing.code, missing.stdout]).toEqual([1, `iglu:com.acme/missing/jsonschema/1-0-0 not found:\n  ${dir}: NotFound\n  ${PACKAGE_SCHEMAS}: NotFound\n`]);
