@@ -6,7 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { machine, type BenchRow } from './bench/harness.js';
 import { largeStore, persistenceCost, pluginOverhead, usersAtScale } from './bench/plugin-cases.js';
-import { collectorEviction, collectorQueries, collectorThroughput, sharedStore, validatorThroughput } from './bench/tool-cases.js';
+import { collectorEviction, collectorQueries, collectorThroughput, sharedStore } from './bench/tool-cases.js';
+import { collectorValidationCost, validatorCases } from './bench/validator-cases.js';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -22,13 +23,8 @@ async function main(): Promise<void> {
   await step('users at scale', usersAtScale);
   await step('persistence cost', persistenceCost);
   await step('large stores', largeStore);
-  let validatorRate = 0;
-  await step('validator', async () => {
-    const { rows: validatorRows, linesPerSecond } = await validatorThroughput();
-    validatorRate = linesPerSecond;
-    return validatorRows;
-  });
-  await step('collector', () => collectorThroughput(validatorRate));
+  await step('validator', validatorCases);
+  await step('collector', async () => collectorThroughput(await collectorValidationCost()));
   await step('collector eviction', collectorEviction);
   await step('collector queries', collectorQueries);
   await step('Redis store', sharedStore);

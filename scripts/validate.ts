@@ -3,10 +3,10 @@
  * `snowplow-validate [options] <paths...|->`: validates self-describing JSON, contexts and tracker payloads
  * against Iglu schemas. Exit 0 all valid, 1 any invalid, 2 usage or I/O errors.
  */
-import { IgluValidator, type ValidationReport } from '../plugin/iglu/index.js';
+import { IgluValidator, type ValidationReport } from '../plugin/iglu/validator.js';
 import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
 import { resolverConfigOf } from './lib/resolver-option.js';
-import { expandInputs, readInstances, type InputFormat, type InputItem } from './lib/instance-source.js';
+import { expandInputs, readInstances, unparsable, type InputFormat, type InputItem } from './lib/instance-source.js';
 import { Progress } from './lib/progress.js';
 
 const USAGE = `Usage: npm run validate -- [options] <path...|->
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   const resolverConfig = await resolverConfigOf(values.resolver as string | undefined);
   const validator = new IgluValidator({ repositories, resolverConfig });
   // With HTTP registries, each instance may first wait for schemas (bounded); without, no await per line.
-  const judge = validator.resolver.hasRemote ? (item: InputItem) => validator.settle(() => check(validator, item)) : (item: InputItem) => check(validator, item);
+  const remote = validator.resolver.hasRemote;
   const json = values.json === true;
   const onlyInvalid = values['only-invalid'] === true;
   const output = new Output();
@@ -76,32 +76,34 @@ async function main(): Promise<number> {
   let first = true;
   if (json) await output.write('{"results":[');
 
-  const emit = async (result: ValidateResult): Promise<void> => {
+  /** Buffers a result's output; the loop waits on the pipe once per batch (`flushIfFull`). */
+  const emit = (result: ValidateResult): void => {
     if (json) {
       if (onlyInvalid && result.valid) return;
-      await output.write(`${first ? '' : ','}\n${JSON.stringify(result)}`);
+      output.append(`${first ? '' : ','}\n${JSON.stringify(result)}`);
       first = false;
     } else if (!result.valid) {
-      await output.write(`${humanLine(result)}\n`);
+      output.append(`${humanLine(result)}\n`);
     }
   };
 
   for await (const input of expandInputs(positionals)) {
     if ('io' in input) {
       counts.io++;
-      await emit(ioResult(input.file, 0, input.io));
+      emit(ioResult(input.file, 0, input.io));
       continue;
     }
     for await (const batch of readInstances(input.file, { format: format as InputFormat | undefined, onBytes: progress.add })) {
       for (const item of batch) {
-        const result = await judge(item);
-        for (const note of result.notes ?? []) notes.add(note);
+        const result = remote ? await validator.settle(() => check(validator, item)) : check(validator, item);
+        if (result.notes !== undefined) for (const note of result.notes) notes.add(note);
         if (item.kind === 'io') counts.io++;
         else if (result.valid) counts.valid++;
         else counts.invalid++;
         progress.count();
-        await emit(result);
+        emit(result);
       }
+      await output.flushIfFull();
       if (output.closed) break;
     }
   }
@@ -121,10 +123,16 @@ async function main(): Promise<number> {
 
 function check(validator: IgluValidator, item: InputItem): ValidateResult {
   if (item.kind === 'io') return ioResult(item.file, item.line, item.message);
-  if (item.kind === 'unreadable') {
-    return { file: item.file, line: item.line, schema: null, valid: false, errors: [{ path: '', keyword: item.keyword, message: item.message }] };
-  }
-  const report: ValidationReport = validator.validate(item.value);
+  if (item.kind === 'unreadable') return unreadableResult(item);
+  let report: ValidationReport;
+  if (item.kind === 'json') {
+    try {
+      report = validator.validateJson(item.text); // JSON.parse, and exact numbers where a verdict depends on them
+    } catch (error) {
+      return unreadableResult(unparsable(item.file, item.line, error));
+    }
+  } else report = validator.validate(item.value);
+  if (report.valid && report.notes.length === 0) return { file: item.file, line: item.line, schema: report.schema, valid: true, errors: [] };
   return {
     file: item.file,
     line: item.line,
@@ -141,6 +149,10 @@ function check(validator: IgluValidator, item: InputItem): ValidateResult {
 }
 
 
+
+function unreadableResult(item: InputItem & { kind: 'unreadable' }): ValidateResult {
+  return { file: item.file, line: item.line, schema: null, valid: false, errors: [{ path: '', keyword: item.keyword, message: item.message }] };
+}
 
 function ioResult(file: string, line: number, message: string): ValidateResult {
   return { file, line, schema: null, valid: false, errors: [{ path: '', keyword: 'io', message }] };

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BoundedCache } from './bounded-cache.js';
+import { parseJsonExact } from './exact-json.js';
 import { PACKAGE_SCHEMAS } from './package-root.js';
 import { describeRegistry, prioritize, type RegistryConfig, type ResolverConfig } from './resolver-config.js';
 import { parseIgluUri, type SchemaKey } from './schema-key.js';
@@ -160,7 +161,7 @@ export class IgluResolver {
 function parsed(uri: string, key: SchemaKey, where: string, text: string): Resolution {
   let schema: unknown;
   try {
-    schema = JSON.parse(text);
+    schema = parseJsonExact(text); // keeps constants a double cannot (`maximum: 9223372036854775807`)
   } catch (error) {
     return { ok: false, reason: `schema ${uri} at ${where} is not valid JSON: ${(error as Error).message}` };
   }
