@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { parseJsonExact } from '../../plugin/iglu/exact-json.js';
 import { describeIoError, walkFiles } from '../../plugin/iglu/walk-files.js';
 
@@ -103,11 +104,13 @@ interface LineState {
 async function* readLines(file: string, options: ReadOptions): AsyncGenerator<Iterable<InputItem>> {
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
-  stream.setEncoding('utf8');
+  // Bytes in, decoded here: their count comes free (Buffer.byteLength of each decoded chunk would scan it again).
+  const decoder = new StringDecoder('utf8');
   const state: LineState = { file, line: 0, skipping: false, sawContent: false };
   let pending = '';
-  for await (const chunk of stream as AsyncIterable<string>) {
-    options.onBytes?.(Buffer.byteLength(chunk));
+  for await (const bytes of stream as AsyncIterable<Buffer>) {
+    options.onBytes?.(bytes.length);
+    const chunk = decoder.write(bytes);
     const text = pending === '' ? chunk : pending + chunk;
     const lastNewline = text.lastIndexOf('\n');
     if (lastNewline !== -1) yield linesOf(text, lastNewline, state);
@@ -119,6 +122,7 @@ async function* readLines(file: string, options: ReadOptions): AsyncGenerator<It
       pending = '';
     }
   }
+  pending += decoder.end();
   const last: InputItem[] = [];
   const item = state.skipping || pending === '' ? null : lineItem(pending, file, state.line + 1);
   if (item !== null) last.push(item);
@@ -145,8 +149,8 @@ function* linesOf(text: string, end: number, state: LineState): Generator<InputI
 
 /** The item for one NDJSON line (its text: the validator parses it), or `null` for a blank line. */
 function lineItem(raw: string, file: string, line: number): InputItem | null {
-  const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-  if (text.trim() === '') return null;
+  const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw; // \r\n line ends
+  if (text.charCodeAt(0) !== 123 && text.trim() === '') return null; // a line that starts with { is not blank
   return { kind: 'json', file, line, text };
 }
 
