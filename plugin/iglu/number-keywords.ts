@@ -20,7 +20,7 @@ import type { IgluAjv } from './ajv.js';
 import { compareNumberTexts, isDecimalMultiple, isIntegerText, parseDecimal } from './decimal.js';
 import { numberTextAt } from './exact-json.js';
 
-/** How an Ajv judges numbers: `exact` and `fast` give Snowplow's verdicts (see above); `plain` is Ajv's own, on doubles. */
+/** How an Ajv judges numbers: `exact` and `fast` give Snowplow's verdicts (see above); `plain` is Ajv's own, on doubles (the benchmark's baseline). */
 export type NumberVerdicts = 'exact' | 'fast' | 'plain';
 
 /** Added by `forSnowplow` to each subschema whose `type` allows `integer` but not `number`: the token must be written as an integer. */
