@@ -8,8 +8,9 @@ import { machine, type BenchRow } from './bench/harness.js';
 import { largeStore, persistenceCost, pluginOverhead, usersAtScale } from './bench/plugin-cases.js';
 import { sqliteStore } from './bench/sqlite-cases.js';
 import { requestPath } from './bench/request-cases.js';
-import { collectorEviction, collectorQueries, collectorThroughput, sharedStore, validatorThroughput } from './bench/tool-cases.js';
+import { collectorEviction, collectorQueries, collectorThroughput, sharedStore } from './bench/tool-cases.js';
 import { validationPluginCost } from './bench/validation-cases.js';
+import { collectorValidationCost, validatorCases } from './bench/validator-cases.js';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -27,14 +28,9 @@ async function main(): Promise<void> {
   await step('large stores', largeStore);
   await step('SQLite store', sqliteStore);
   await step('request path', requestPath);
-  let validatorRate = 0;
-  await step('validator', async () => {
-    const { rows: validatorRows, linesPerSecond } = await validatorThroughput();
-    validatorRate = linesPerSecond;
-    return validatorRows;
-  });
+  await step('validator', validatorCases);
   await step('validation plugin', validationPluginCost);
-  await step('collector', () => collectorThroughput(validatorRate));
+  await step('collector', async () => collectorThroughput(await collectorValidationCost()));
   await step('collector eviction', collectorEviction);
   await step('collector queries', collectorQueries);
   await step('Redis and SQLite stores, 4 processes', sharedStore);

@@ -3,13 +3,15 @@
  * `snowplow-validate [options] <paths...|->`: validates self-describing JSON, contexts and tracker payloads
  * against Iglu schemas. Exit 0 all valid, 1 any invalid, 2 usage or I/O errors.
  */
-import { atomicFieldIssues, atomicFieldsLimits, loadEnrichConfig } from '../plugin/collector/index.js';
-import { IgluValidator, parseIgluUri, type Superseded, type ValidationReport } from '../plugin/iglu/index.js';
+import { atomicFieldIssues, atomicFieldsLimits } from '../plugin/collector/atomic-fields.js';
+import { loadEnrichConfig } from '../plugin/collector/enrich-config.js';
+import { parseIgluUri } from '../plugin/iglu/schema-key.js';
+import { IgluValidator, type Superseded, type ValidationReport } from '../plugin/iglu/validator.js';
 import { validateCase } from './lib/ci-cases.js';
 import { CI_REPORT_OPTIONS, CI_REPORT_USAGE, CiReport, ciOptionsOf } from './lib/ci-report.js';
 import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
 import { resolverConfigOf } from './lib/resolver-option.js';
-import { expandInputs, readInstances, type InputFormat, type InputItem } from './lib/instance-source.js';
+import { expandInputs, readInstances, unparsable, type InputFormat, type InputItem } from './lib/instance-source.js';
 import { Progress } from './lib/progress.js';
 
 const USAGE = `Usage: npm run validate -- [options] <path...|->
@@ -96,7 +98,7 @@ async function main(): Promise<number> {
   const resolverConfig = await resolverConfigOf(values.resolver as string | undefined);
   const validator = validatorOf(repositories, resolverConfig, maxJsonDepth);
   // With HTTP registries, each instance may first wait for schemas (bounded); without, no await per line.
-  const judge = validator.resolver.hasRemote ? (item: InputItem) => validator.settle(() => check(validator, item, rules)) : (item: InputItem) => check(validator, item, rules);
+  const remote = validator.resolver.hasRemote;
   const json = values.json === true;
   const onlyInvalid = values['only-invalid'] === true;
   const output = new Output();
@@ -108,34 +110,38 @@ async function main(): Promise<number> {
   let first = true;
   if (json) await output.write('{"results":[');
 
-  const emit = async (result: ValidateResult): Promise<void> => {
-    if (reports.active) await reports.add(validateCase(result));
+  /** Buffers a result's output; the loop waits on the pipe once per batch (`flushIfFull`). */
+  const emit = (result: ValidateResult): void => {
     if (json) {
       if (onlyInvalid && result.valid) return;
-      await output.write(`${first ? '' : ','}\n${JSON.stringify(result)}`);
+      output.append(`${first ? '' : ','}\n${JSON.stringify(result)}`);
       first = false;
     } else if (!result.valid && !reports.github) {
-      await output.write(`${humanLine(result)}\n`);
+      output.append(`${humanLine(result)}\n`);
     }
   };
 
   for await (const input of expandInputs(positionals)) {
     if ('io' in input) {
       counts.io++;
-      await emit(ioResult(input.file, 0, input.io));
+      const result = ioResult(input.file, 0, input.io);
+      if (reports.active) await reports.add(validateCase(result));
+      emit(result);
       continue;
     }
     for await (const batch of readInstances(input.file, { format: format as InputFormat | undefined, onBytes: progress.add })) {
       for (const item of batch) {
-        const result = await judge(item);
-        for (const note of result.notes ?? []) notes.add(note);
-        for (const s of result.superseded ?? []) notes.add(`${s.originalSchema} is superseded ($supersededBy): validated with ${s.validatedWith}, as Snowplow does`);
+        const result = remote ? await validator.settle(() => check(validator, item, rules)) : check(validator, item, rules);
+        if (result.notes !== undefined) for (const note of result.notes) notes.add(note);
+        if (result.superseded !== undefined) for (const s of result.superseded) notes.add(`${s.originalSchema} is superseded ($supersededBy): validated with ${s.validatedWith}, as Snowplow does`);
         if (item.kind === 'io') counts.io++;
         else if (result.valid) counts.valid++;
         else counts.invalid++;
         progress.count();
-        await emit(result);
+        if (reports.active) await reports.add(validateCase(result));
+        emit(result);
       }
+      await output.flushIfFull();
       if (output.closed) break;
     }
   }
@@ -156,11 +162,24 @@ async function main(): Promise<number> {
 
 function check(validator: IgluValidator, item: InputItem, rules: PayloadRules): ValidateResult {
   if (item.kind === 'io') return ioResult(item.file, item.line, item.message);
-  if (item.kind === 'unreadable') {
-    return { file: item.file, line: item.line, schema: null, valid: false, errors: [{ path: '', keyword: item.keyword, message: item.message }] };
+  if (item.kind === 'unreadable') return unreadableResult(item);
+  let value: unknown;
+  let report: ValidationReport;
+  if (item.kind === 'json') {
+    try {
+      value = JSON.parse(item.text);
+    } catch (error) {
+      return unreadableResult(unparsable(item.file, item.line, error));
+    }
+    report = validator.validateJson(item.text, value); // exact numbers only where a verdict depends on them
+  } else {
+    value = item.value;
+    report = validator.validate(value);
   }
-  const report: ValidationReport = validator.validate(item.value);
-  const atomic = rules.limits === null ? [] : atomicFieldIssues(item.value, rules.limits);
+  const atomic = rules.limits === null ? [] : atomicFieldIssues(value, rules.limits);
+  if (report.valid && atomic.length === 0 && report.notes.length === 0 && report.superseded === undefined) {
+    return { file: item.file, line: item.line, schema: report.schema, valid: true, errors: [] };
+  }
   return {
     file: item.file,
     line: item.line,
@@ -210,7 +229,9 @@ async function lookUp(uri: string, values: Record<string, unknown>, maxJsonDepth
   return EXIT.invalid;
 }
 
-
+function unreadableResult(item: InputItem & { kind: 'unreadable' }): ValidateResult {
+  return { file: item.file, line: item.line, schema: null, valid: false, errors: [{ path: '', keyword: item.keyword, message: item.message }] };
+}
 
 function ioResult(file: string, line: number, message: string): ValidateResult {
   return { file, line, schema: null, valid: false, errors: [{ path: '', keyword: 'io', message }] };

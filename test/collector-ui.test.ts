@@ -13,8 +13,11 @@ import { httpTracker } from './helpers/micro.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/ui/', import.meta.url));
-/** The UI polls every 2 s; a change must show within a few polls however busy the machine. */
-const SHOWS_WITHIN_MS = 5 * 2000;
+/**
+ * The UI polls every 2 s; a change must show within some polls. Only a failing test waits this long, so the
+ * bound is generous: a Chromium on 2 cores shared with other work (load average 10+) took over 5 polls.
+ */
+const SHOWS_WITHIN_MS = 10 * 2000;
 const MINUTE = 60_000;
 
 let collector: RunningCollector;

@@ -33,18 +33,26 @@ describe('numbers are decimals, judged on their JSON text (networknt on Jackson 
     expect(verdict(cart(total)).errors).toEqual([expect.objectContaining({ path: '/data/total_value', keyword: 'multipleOf' })]);
   });
 
-  it.each(['1.0', '1e2', '1.0000000000000001', '1E0', '-0.0'])('type integer refuses %s: a number with a fraction or exponent part is not an integer, however it rounds', (n) =>
-    withTempDir(async (dir) => {
-      const repo = await acmeRepository(dir, { n: { type: 'integer' } });
-      const report = new IgluValidator({ repositories: [repo] }).validate(parseJsonExact(`{"schema":"${THING}","data":{"n":${n}}}`));
-      expect(report.errors).toEqual([expect.objectContaining({ path: '/data/n', keyword: 'type', message: 'expected integer, found number' })]);
-    }),
+  it.each(['1.0', '1e2', '1.0000000000000001', '1E0', '-0.0', '1e400', '-1E+400', '2.5e400'])(
+    'type integer refuses %s: a number with a fraction or exponent part is not an integer, however it rounds (validate on parseJsonExact, and validateJson)',
+    (n) =>
+      withTempDir(async (dir) => {
+        const repo = await acmeRepository(dir, { n: { type: 'integer' } });
+        const local = new IgluValidator({ repositories: [repo] });
+        const text = `{"schema":"${THING}","data":{"n":${n}}}`;
+        const refused = [expect.objectContaining({ path: '/data/n', keyword: 'type', message: 'expected integer, found number' })];
+        expect(local.validate(parseJsonExact(text)).errors).toEqual(refused);
+        expect(local.validateJson(text).errors).toEqual(refused);
+      }),
   );
 
-  it.each(['5', '-7', '0', '12345678901234567890'])('type integer accepts %s', (n) =>
+  it.each(['5', '-7', '0', '12345678901234567890', '1'.repeat(400)])('type integer accepts %s (an integer of any size, as BigInteger)', (n) =>
     withTempDir(async (dir) => {
       const repo = await acmeRepository(dir, { n: { type: ['integer', 'null'] } });
-      expect(new IgluValidator({ repositories: [repo] }).validate(parseJsonExact(`{"schema":"${THING}","data":{"n":${n}}}`)).valid).toBe(true);
+      const local = new IgluValidator({ repositories: [repo] });
+      const text = `{"schema":"${THING}","data":{"n":${n}}}`;
+      expect(local.validate(parseJsonExact(text)).valid).toBe(true);
+      expect(local.validateJson(text).valid).toBe(true);
     }),
   );
 
@@ -78,8 +86,11 @@ describe("formats as Snowplow checks them (networknt's format validators)", () =
     ['2026-01-01T00:00:00-00:00', false], // RFC 3339 4.3: unknown local offset
     ['2026-01-01T00:00:00', false], // no offset
     ['2026-02-30T00:00:00Z', false],
-    ['2026-01-01 00:00:00Z', false],
-  ])('date-time %s: %s (strict RFC 3339)', async (value, valid) => {
+    ['2026-01-01 00:00:00Z', true], // ethlo's ITU parser takes T, t or a space at position 10
+    ['2026-01-01t00:00:00.5+01:00', true],
+    ['2026-01-01_00:00:00Z', false],
+    ['2026-01-01  00:00:00Z', false],
+  ])('date-time %s: %s (RFC 3339 as ethlo reads it)', async (value, valid) => {
     expect(await atFormat('date-time', value)).toBe(valid);
   });
 
@@ -102,6 +113,20 @@ describe("formats as Snowplow checks them (networknt's format validators)", () =
   it('an unknown format passes', async () => {
     expect(await atFormat('no-such-format', 'anything')).toBe(true);
   });
+});
+
+describe("the verdicts that differed from Snowplow's validator, through the validate command", () => {
+  it('date-time takes a space between date and time; 1e400 is a decimal, not an integer', () =>
+    withTempDir(async (dir) => {
+      const repo = await acmeRepository(dir, { dt: { type: 'string', format: 'date-time' }, i: { type: 'integer' } });
+      const lines = [`{"schema":"${THING}","data":{"dt":"2020-01-01 00:00:00Z"}}`, `{"schema":"${THING}","data":{"i":1e400}}`, `{"schema":"${THING}","data":{"i":1}}`];
+      const run = await runCli('validate', ['--schemas', repo, '--json', '-'], { stdin: `${lines.join('\n')}\n` });
+      const report = JSON.parse(run.stdout) as { results: Array<{ valid: boolean; errors: Array<{ path: string; keyword: string }> }> };
+      expect(report.results.map((r) => r.valid)).toEqual([true, false, true]);
+      expect(report.results[1]!.errors).toEqual([expect.objectContaining({ path: '/data/i', keyword: 'type' })]);
+      expect(run.code).toBe(1);
+    }),
+  );
 });
 
 describe('remote $ref (iglu-scala-client resolves none: they match anything)', () => {

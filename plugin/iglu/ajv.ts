@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvDraft04Module from 'ajv-draft-04';
 import ajvFormatsModule from 'ajv-formats';
-import type { DataValidationCxt } from 'ajv/dist/types/index.js';
 import { RE2JS } from 're2js';
 import { IGLU_META_SCHEMA_URI } from '../schema-uris.js';
-import { isDecimalMultiple, isIntegerText, numberTextAt } from './exact-json.js';
+import { keepNumberText, numberTextAt } from './exact-json.js';
+import { addNumberKeywords, INTEGER_TEXT, type NumberVerdicts } from './number-keywords.js';
 import { PACKAGE_SCHEMAS } from './package-root.js';
 
 // Both are CommonJS with the export on `.default` when seen from ESM.
@@ -23,10 +23,13 @@ export const IGLU_META_SCHEMA_FILE = join(PACKAGE_SCHEMAS, 'com.snowplowanalytic
 /**
  * An Ajv that gives Snowplow's verdicts (iglu-scala-client 4.x on networknt json-schema-validator, what
  * Enrich and Micro run): JSON Schema draft-04, strict types (`"5"` is not an integer), numbers judged as
- * decimals on their JSON text (`multipleOf` exact, `1.0` not an integer: see exact-json.ts), formats as
- * Snowplow checks them, unknown formats and keywords accepted. Compile schemas through `forSnowplow()`.
+ * decimals (`multipleOf` exact, `1.0` not an integer: see number-keywords.ts), formats as Snowplow checks
+ * them, unknown formats and keywords accepted. Compile schemas through `forSnowplow()`.
+ *
+ * `numbers`: `exact` (the default) reads the texts `parseJsonExact` keeps; `fast` judges doubles parsed
+ * from exact tokens only (the validator's fast path); `plain` is Ajv's own arithmetic on doubles.
  */
-export function createIgluAjv(): IgluAjv {
+export function createIgluAjv(numbers: NumberVerdicts = 'exact'): IgluAjv {
   const ajv = new AjvDraft04({
     allErrors: true,
     verbose: true, // errors carry the offending value, for "expected X, found Y"
@@ -40,9 +43,7 @@ export function createIgluAjv(): IgluAjv {
   ajv.addMetaSchema(meta, IGLU_META_SCHEMA_URI, false);
   addFormats(ajv);
   for (const [name, validate] of Object.entries(SNOWPLOW_FORMATS)) ajv.addFormat(name, { type: 'string', validate });
-  ajv.removeKeyword('multipleOf');
-  ajv.addKeyword({ keyword: 'multipleOf', type: 'number', schemaType: 'number', errors: true, validate: decimalMultipleOf });
-  ajv.addKeyword({ keyword: INTEGER_TEXT, type: 'number', schemaType: 'boolean', errors: true, validate: integerText });
+  addNumberKeywords(ajv, numbers);
   return ajv;
 }
 
@@ -62,14 +63,12 @@ const linearRegExp = Object.assign(
   { code: 'RE2JS.compile' },
 );
 
-/** Marks a subschema whose `type` allows `integer`: the number's JSON text must have no fraction or exponent. */
-const INTEGER_TEXT = 'igluIntegerText';
-
 /**
- * A copy of `schema` for `createIgluAjv`, as Snowplow's validator reads it: `integer` types also get the
- * JSON-text check, and a `$ref` to an http(s) URI is `{}` (iglu-scala-client resolves none of them: they
- * match anything; under draft-04 a `$ref`'s siblings are ignored anyway). Each such URI is added to
- * `remoteRefs`. Depth is the caller's to bound.
+ * A copy of `schema` for `createIgluAjv`, as Snowplow's validator reads it: a `type` that allows `integer`
+ * but not `number` also gets the JSON-text check, and a `$ref` to an http(s) URI is `{}` (iglu-scala-client
+ * resolves none of them: they match anything; under draft-04 a `$ref`'s siblings are ignored anyway). Each
+ * such URI is added to `remoteRefs`. The kept texts of numeric constants (`maximum: 9223372036854775807`)
+ * are kept on the copy. Depth is the caller's to bound.
  */
 export function forSnowplow(schema: unknown, remoteRefs: Set<string> = new Set()): unknown {
   if (Array.isArray(schema)) return schema.map((item) => forSnowplow(item, remoteRefs));
@@ -83,31 +82,18 @@ export function forSnowplow(schema: unknown, remoteRefs: Set<string> = new Set()
   for (const [key, value] of Object.entries(schema)) {
     // `enum` and `default` hold data, not subschemas: copied as they are
     copy[key] = key === 'enum' || key === 'default' ? value : forSnowplow(value, remoteRefs);
+    const text = typeof value === 'number' ? numberTextAt(schema, key) : undefined;
+    if (text !== undefined) keepNumberText(copy, key, text);
   }
   const type = copy.type;
-  if (type === 'integer' || (Array.isArray(type) && type.includes('integer'))) copy[INTEGER_TEXT] = true;
+  const allows = (name: string) => type === name || (Array.isArray(type) && type.includes(name));
+  if (allows('integer') && !allows('number')) copy[INTEGER_TEXT] = true;
   return copy;
 }
 
-function decimalMultipleOf(this: unknown, divisor: number, data: number, _parent?: unknown, cxt?: DataValidationCxt): boolean {
-  const text = numberTextAt(cxt?.parentData, cxt?.parentDataProperty) ?? String(data);
-  if (isDecimalMultiple(text, String(divisor))) return true;
-  decimalMultipleOf.errors = [{ keyword: 'multipleOf', message: `must be multiple of ${divisor}`, params: { multipleOf: divisor } }];
-  return false;
-}
-decimalMultipleOf.errors = [] as Array<Record<string, unknown>>;
-
-function integerText(this: unknown, _on: boolean, data: number, _parent?: unknown, cxt?: DataValidationCxt): boolean {
-  const text = numberTextAt(cxt?.parentData, cxt?.parentDataProperty);
-  // Without a kept text the JS number printed as written; Ajv's own `integer` check has judged it.
-  if (text === undefined || !Number.isInteger(data) || isIntegerText(text)) return true;
-  integerText.errors = [{ keyword: 'type', message: 'must be integer', params: { type: 'integer', found: 'number' } }];
-  return false;
-}
-integerText.errors = [] as Array<Record<string, unknown>>;
-
-// RFC 3339 date-time: a full date, `T`, a time, and an offset `Z` or `±hh:mm` (not `-00:00`, "unknown local offset").
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+// RFC 3339 date-time as ethlo's ITU parser (networknt's) reads it: a full date, `T`, `t` or a space, a
+// time, and an offset `Z` or `±hh:mm` (not `-00:00`, "unknown local offset").
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 // RFC 1123 host names: labels of 1-63 letters, digits and hyphens, not starting or ending with a hyphen; no trailing dot.
 const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;

@@ -13,25 +13,29 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /**
  * Decodes a base64 (standard or URL-safe) field that holds JSON. Node's decoder skips characters outside
- * the alphabet silently, so the alphabet is checked first: garbage is reported, not half-decoded.
+ * the alphabet silently, so the alphabet is checked first: garbage is reported, not half-decoded. `text` is
+ * the JSON text the value was parsed from.
  */
-export type Decoded = { ok: true; value: unknown } | { ok: false; keyword: 'json' | 'base64'; message: string };
+export type Decoded = { ok: true; value: unknown; text: string } | { ok: false; keyword: 'json' | 'base64'; message: string };
 
-export function decodeBase64Json(text: string): Decoded {
+/** How a decoded JSON text is parsed: `parseJsonExact` (numbers' texts kept where needed) or `JSON.parse`. */
+export type JsonParser = (text: string) => unknown;
+
+export function decodeBase64Json(text: string, parse: JsonParser = parseJsonExact): Decoded {
   if (!BASE64.test(text) || text.length % 4 === 1) {
     return { ok: false, keyword: 'base64', message: 'not valid base64' };
   }
   const json = Buffer.from(text, 'base64url').toString('utf8');
   try {
-    return { ok: true, value: parseJsonExact(json) };
+    return { ok: true, value: parse(json), text: json };
   } catch (error) {
     return { ok: false, keyword: 'json', message: `decoded base64 is not valid JSON (${(error as Error).message})` };
   }
 }
 
-export function parseJson(text: string): Decoded {
+export function parseJson(text: string, parse: JsonParser = parseJsonExact): Decoded {
   try {
-    return { ok: true, value: parseJsonExact(text) };
+    return { ok: true, value: parse(text), text };
   } catch (error) {
     return { ok: false, keyword: 'json', message: `not valid JSON (${(error as Error).message})` };
   }
@@ -42,10 +46,10 @@ export const EMBEDDED_JSON_FIELDS = ['co', 'cx', 'ue_pr', 'ue_px'] as const;
 export type EmbeddedJsonField = (typeof EMBEDDED_JSON_FIELDS)[number];
 
 /** The decoded JSON of one of those fields, `undefined` when the payload does not have it as a string. */
-export function decodeEmbeddedJson(payload: Record<string, unknown>, field: EmbeddedJsonField): Decoded | undefined {
+export function decodeEmbeddedJson(payload: Record<string, unknown>, field: EmbeddedJsonField, parse: JsonParser = parseJsonExact): Decoded | undefined {
   const text = payload[field];
   if (typeof text !== 'string') return undefined;
-  return field === 'cx' || field === 'ue_px' ? decodeBase64Json(text) : parseJson(text);
+  return field === 'cx' || field === 'ue_px' ? decodeBase64Json(text, parse) : parseJson(text, parse);
 }
 
 /** Instances and schemas nested deeper than this get a "too deep" verdict instead of a check that could exhaust the stack. */

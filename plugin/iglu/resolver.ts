@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BoundedCache } from './bounded-cache.js';
+import { parseJsonExact } from './exact-json.js';
 import { PACKAGE_SCHEMAS } from './package-root.js';
 import { describeRegistry, prioritize, type RegistryConfig, type ResolverConfig } from './resolver-config.js';
 import { parseIgluUri, parseSchemaVer, toIgluUri, type SchemaKey } from './schema-key.js';
@@ -241,7 +242,7 @@ function readSchemaFile(dir: string, key: SchemaKey, uri: string): Found {
 function parsed(uri: string, where: string, text: string): Found {
   let schema: unknown;
   try {
-    schema = JSON.parse(text);
+    schema = parseJsonExact(text); // keeps constants a double cannot (`maximum: 9223372036854775807`)
   } catch (error) {
     return { ok: false, error: { error: 'RepoFailure', message: `schema ${uri} at ${where} is not valid JSON: ${(error as Error).message}` } };
   }

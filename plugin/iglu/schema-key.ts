@@ -37,6 +37,22 @@ export function parseIgluUri(uri: unknown): SchemaKey | null {
   return { vendor, name, format, version };
 }
 
+/** URIs whose parse is remembered; the memory is cleared when full (URIs come from untrusted input). */
+const MAX_REMEMBERED_URIS = 1024;
+const rememberedUris = new Map<string, SchemaKey | null>();
+
+/** `parseIgluUri` for the hot path: a URI seen before (the same few on every line) is not parsed again. */
+export function parseIgluUriCached(uri: unknown): SchemaKey | null {
+  if (typeof uri !== 'string' || uri.length > MAX_URI_LENGTH) return null;
+  let key = rememberedUris.get(uri);
+  if (key === undefined) {
+    key = parseIgluUri(uri);
+    if (rememberedUris.size >= MAX_REMEMBERED_URIS) rememberedUris.clear();
+    rememberedUris.set(uri, key);
+  }
+  return key;
+}
+
 export function toIgluUri(key: SchemaKey): string {
   return `iglu:${key.vendor}/${key.name}/${key.format}/${key.version}`;
 }

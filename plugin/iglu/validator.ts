@@ -1,11 +1,14 @@
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { createIgluAjv, forSnowplow, type IgluAjv } from './ajv.js';
+import type { ErrorObject } from 'ajv';
+import { forSnowplow } from './ajv.js';
+import { SnowplowAjvs, type CompiledSchema } from './compiled-schema.js';
+import { parseJsonExact } from './exact-json.js';
 import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, isDeeperThan, jsonTypeOf, MAX_JSON_DEPTH } from './json.js';
+import { holdsInexactNumber, nestsAtMost } from './json-text.js';
 import { BoundedCache } from './bounded-cache.js';
 import { checkMaxJsonDepth, exceedsMaxJsonDepth, tooDeepForEnrich } from './json-depth.js';
 import { IgluResolver, type ResolvedSchema } from './resolver.js';
 import type { ResolverConfig } from './resolver-config.js';
-import { parseIgluUri } from './schema-key.js';
+import { parseIgluUriCached } from './schema-key.js';
 
 const SNOWPLOW = 'com.snowplowanalytics.snowplow';
 const PAYLOAD_DATA_LATEST = `iglu:${SNOWPLOW}/payload_data/jsonschema/1-0-4`;
@@ -67,13 +70,24 @@ export interface IgluValidatorOptions {
 /** Compiled schemas kept at most (all of Iglu Central fits); the oldest is dropped from Ajv too. */
 const MAX_COMPILED = 4096;
 
-type Compiled = { ok: true; validate: ValidateFunction; notes: string[]; supersededBy?: string } | { ok: false; reason: string; keyword: string };
+type Compiled = (CompiledSchema & { supersededBy?: string }) | { ok: false; reason: string; keyword: string };
 
 /** What one validation collects (`notes` made on the first note: most validations have none). */
 interface Findings {
   errors: ValidationIssue[];
   notes: Set<string> | null;
   superseded: Superseded[] | null;
+  /**
+   * The fast path's state (see `validateJson`). `source`: the JSON text that the data being validated was
+   * parsed from by `JSON.parse`, `null` for a value the caller gave or a text parsed exactly;
+   * `sourceInexact`: whether that text holds an inexact number token, asked once per text when a schema
+   * with number keywords first runs on its data; `reparse`: one did, so the verdict must be made again
+   * from exactly parsed texts (`exact`).
+   */
+  source: string | null;
+  sourceInexact: boolean | undefined;
+  reparse: boolean;
+  exact: boolean;
 }
 
 /**
@@ -86,16 +100,16 @@ export class IgluValidator {
   readonly resolver: IgluResolver;
   /** Enrich's `maxJsonDepth` this validator applies. */
   readonly maxJsonDepth: number;
-  readonly #ajv: IgluAjv;
+  readonly #ajvs: SnowplowAjvs;
   /** By resolved schema: a schema fetched again after the cache's TTL is compiled again. */
   readonly #compiled: BoundedCache<ResolvedSchema, Compiled & { compiled?: object }>;
 
   constructor(options: IgluValidatorOptions = {}) {
     this.maxJsonDepth = checkMaxJsonDepth(options.maxJsonDepth);
     this.resolver = new IgluResolver(options.repositories, options.resolverConfig, { registryTimeout: options.registryTimeout });
-    this.#ajv = createIgluAjv();
+    this.#ajvs = new SnowplowAjvs();
     this.#compiled = new BoundedCache(MAX_COMPILED, null, (_, entry) => {
-      if (entry.compiled !== undefined) this.#ajv.removeSchema(entry.compiled);
+      if (entry.compiled !== undefined) this.#ajvs.remove(entry.compiled);
     });
   }
 
@@ -129,48 +143,80 @@ export class IgluValidator {
     return this.settle(() => this.validate(instance));
   }
 
-  /** Detects what `instance` is: self-describing JSON (`{schema, data}`) or a bare tracker payload. */
+  /**
+   * Detects what `instance` is: self-describing JSON (`{schema, data}`) or a bare tracker payload. Numbers
+   * are judged on the texts `parseJsonExact` kept, on their JS values elsewhere.
+   */
   validate(instance: unknown): ValidationReport {
+    return this.#validate(instance, null);
+  }
+
+  /**
+   * `validate` for the JSON text of an instance, with the verdicts of `validate(parseJsonExact(text))` at
+   * the cost of `JSON.parse`: the text is parsed exactly only when a schema with number keywords
+   * (`multipleOf`, bounds, `integer`) ran on a text holding a number token that a JS number does not keep
+   * (`1.0`, `1e400`, 17 significant digits), and then validated again. Throws `JSON.parse`'s error for a
+   * text that is not JSON (a `RangeError` when it nests too deeply to parse). A caller that needs the value
+   * too passes `JSON.parse(text)` as `parsed`, so the text is parsed once.
+   */
+  validateJson(text: string, parsed: unknown = JSON.parse(text)): ValidationReport {
+    return this.#validate(parsed, text);
+  }
+
+  #validate(instance: unknown, source: string | null): ValidationReport {
     if (isRecord(instance) && !('schema' in instance) && ('e' in instance || 'tv' in instance)) {
-      return this.validatePayload(instance);
+      return this.#payloadReport(instance, PAYLOAD_DATA_LATEST, source);
     }
-    return this.validateSelfDescribing(instance);
+    return this.#report(schemaOf(instance), instance, this.#selfDescribingRoot, source);
   }
 
   /** A self-describing JSON, and whatever it wraps. */
   validateSelfDescribing(instance: unknown): ValidationReport {
-    const schema = isRecord(instance) && typeof instance.schema === 'string' ? instance.schema : null;
-    return this.#report(schema, instance, (found) => this.#selfDescribing(instance, '', found));
+    return this.#report(schemaOf(instance), instance, this.#selfDescribingRoot);
   }
+
+  readonly #selfDescribingRoot = (instance: unknown, found: Findings): void => this.#selfDescribing(instance, '', found);
 
   /**
    * One tracker payload (a `payload_data` item): its fields against `payloadSchema` (a `payload_data`
    * version, 1-0-4 by default), then its contexts and self-describing event.
    */
   validatePayload(payload: unknown, payloadSchema: string = PAYLOAD_DATA_LATEST): ValidationReport {
-    return this.#report(payloadSchema, payload, (found) => {
-      const compiled = this.compile(payloadSchema);
-      if (compiled.ok) this.#run(compiled, [payload], payloadSchema, '', found, '/0');
-      else found.errors.push({ path: '', keyword: compiled.keyword, message: compiled.reason, schema: payloadSchema });
-      this.#payloadFields(payload, '', found);
-    });
+    return this.#payloadReport(payload, payloadSchema, null);
+  }
+
+  #payloadReport(payload: unknown, payloadSchema: string, source: string | null): ValidationReport {
+    return this.#report(
+      payloadSchema,
+      payload,
+      (value, found) => {
+        const compiled = this.compile(payloadSchema);
+        if (compiled.ok) this.#run(compiled, [value], payloadSchema, '', found, '/0');
+        else found.errors.push({ path: '', keyword: compiled.keyword, message: compiled.reason, schema: payloadSchema });
+        this.#payloadFields(value, '', found);
+      },
+      source,
+    );
   }
 
   /** `data` against the schema at `uri` alone, without stepping into wrapped instances. */
   validateData(uri: string, data: unknown): ValidationReport {
-    return this.#report(uri, data, (found) => this.#data(uri, data, '', found));
+    return this.#report(uri, data, (value, found) => this.#data(uri, value, '', found));
   }
 
-  /** Runs one validation; an instance too deep to validate safely gets that verdict instead. */
-  #report(schema: string | null, instance: unknown, validate: (found: Findings) => void): ValidationReport {
-    const found: Findings = { errors: [], notes: null, superseded: null };
-    if (isDeeperThan(instance, MAX_JSON_DEPTH)) found.errors.push(tooDeep('', null));
+  /**
+   * Runs one validation; an instance too deep to validate safely gets that verdict instead. `source` is the
+   * text `instance` was parsed from by `JSON.parse`: if the fast path's verdict may differ from the exact
+   * one, the text is parsed exactly and validated again (see `validateJson`).
+   */
+  #report(schema: string | null, instance: unknown, validate: (instance: unknown, found: Findings) => void, source: string | null = null): ValidationReport {
+    let found = newFindings(source, false);
+    if (!(source !== null && nestsAtMost(source, MAX_JSON_DEPTH)) && isDeeperThan(instance, MAX_JSON_DEPTH)) found.errors.push(tooDeep('', null));
     else {
-      try {
-        validate(found);
-      } catch (error) {
-        if (!(error instanceof RangeError)) throw error;
-        found.errors.push(tooDeep('', schema)); // a recursive schema on deep data: the stack ran out
+      runGuarded(validate, instance, found, schema);
+      if (found.reparse) {
+        found = newFindings(null, true);
+        runGuarded(validate, source === null ? instance : parseJsonExact(source), found, schema);
       }
     }
     const report: ValidationReport = { valid: found.errors.length === 0, schema, errors: found.errors, notes: found.notes === null ? [] : [...found.notes] };
@@ -198,9 +244,9 @@ export class IgluValidator {
     const remoteRefs = new Set<string>();
     const compilable = forSnowplow(schema, remoteRefs) as Record<string, unknown>;
     try {
-      const validate = this.#ajv.compile(compilable);
       const notes = [...remoteRefs].map((ref) => `${uri}: $ref ${ref} was not checked (Snowplow's validator resolves no remote $ref: it matches anything)`);
-      return { ok: true, validate, notes, compiled: compilable, ...(supersededBy === undefined ? {} : { supersededBy }) };
+      const compiled = Object.assign(this.#ajvs.compile(compilable, notes), { compiled: compilable });
+      return supersededBy === undefined ? compiled : Object.assign(compiled, { supersededBy });
     } catch (error) {
       return { ok: false, reason: `schema ${uri} at ${file} is not a valid schema: ${(error as Error).message}`, keyword: 'schema', compiled: compilable };
     }
@@ -222,7 +268,7 @@ export class IgluValidator {
       return;
     }
     const { schema: uri, data } = instance;
-    const key = parseIgluUri(uri);
+    const key = parseIgluUriCached(uri);
     if (key === null) {
       errors.push({
         path: `${path}/schema`,
@@ -248,16 +294,24 @@ export class IgluValidator {
   #payloadFields(payload: unknown, path: string, found: Findings, depth = 0): void {
     if (!isRecord(payload)) return; // the payload_data schema already reported it
     for (const field of EMBEDDED_JSON_FIELDS) {
-      const decoded = decodeEmbeddedJson(payload, field);
+      const decoded = decodeEmbeddedJson(payload, field, found.exact ? parseJsonExact : JSON.parse);
       if (decoded === undefined) continue;
       if (!decoded.ok) found.errors.push({ path: `${path}/${field}`, keyword: decoded.keyword, message: decoded.message, schema: null });
-      else if (exceedsMaxJsonDepth(decoded.value, this.maxJsonDepth)) found.errors.push(tooDeepForEnrich(`${path}/${field}`, null, this.maxJsonDepth));
-      else this.#selfDescribing(decoded.value, `${path}/${field}`, found, depth + 1);
+      else if (this.#tooDeepForEnrich(decoded.value, decoded.text)) found.errors.push(tooDeepForEnrich(`${path}/${field}`, null, this.maxJsonDepth));
+      else {
+        // The decoded text is the source of what it holds; the payload's own source again afterwards.
+        const { source, sourceInexact } = found;
+        found.source = found.exact ? null : decoded.text;
+        found.sourceInexact = undefined;
+        this.#selfDescribing(decoded.value, `${path}/${field}`, found, depth + 1);
+        found.source = source;
+        found.sourceInexact = sourceInexact;
+      }
     }
   }
 
   #data(uri: string, data: unknown, path: string, found: Findings): void {
-    if (exceedsMaxJsonDepth(data, this.maxJsonDepth)) {
+    if (this.#tooDeepForEnrich(data, found.source)) {
       found.errors.push(tooDeepForEnrich(path, uri, this.maxJsonDepth));
       return;
     }
@@ -269,16 +323,49 @@ export class IgluValidator {
     }
   }
 
-  /** Runs a compiled schema and turns Ajv's errors into issues; `strip` drops a wrapper's prefix. */
-  #run(compiled: { validate: ValidateFunction; notes: string[] }, data: unknown, uri: string, path: string, found: Findings, strip = ''): void {
+  /**
+   * `value` is nested deeper than `maxJsonDepth`. A text it was parsed from (or is part of) that has too few
+   * brackets to nest that deep answers without a walk over the value.
+   */
+  #tooDeepForEnrich(value: unknown, text: string | null): boolean {
+    return !(text !== null && nestsAtMost(text, this.maxJsonDepth - 1)) && exceedsMaxJsonDepth(value, this.maxJsonDepth);
+  }
+
+  /**
+   * Runs a compiled schema and turns Ajv's errors into issues; `strip` drops a wrapper's prefix. Data parsed
+   * by `JSON.parse` gets the fast function; if the schema has number keywords and the data's text holds an
+   * inexact token, the validation is marked to be made again from exactly parsed text.
+   */
+  #run(compiled: CompiledSchema, data: unknown, uri: string, path: string, found: Findings, strip = ''): void {
     for (const note of compiled.notes) (found.notes ??= new Set()).add(note);
-    const { validate } = compiled;
+    const validate = compiled.functionFor(data);
+    if (validate === compiled.fast && compiled.judgesNumberTexts && found.source !== null) {
+      found.sourceInexact ??= holdsInexactNumber(found.source);
+      if (found.sourceInexact) found.reparse = true;
+    }
     if (validate(data)) return;
     for (const error of validate.errors ?? []) {
       const instancePath = strip !== '' && error.instancePath.startsWith(strip) ? error.instancePath.slice(strip.length) : error.instancePath;
       found.errors.push(toIssue(error, path, instancePath, uri));
     }
   }
+}
+
+function newFindings(source: string | null, exact: boolean): Findings {
+  return { errors: [], notes: null, superseded: null, source, sourceInexact: undefined, reparse: false, exact };
+}
+
+function runGuarded(validate: (instance: unknown, found: Findings) => void, instance: unknown, found: Findings, schema: string | null): void {
+  try {
+    validate(instance, found);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    found.errors.push(tooDeep('', schema)); // a recursive schema on deep data: the stack ran out
+  }
+}
+
+function schemaOf(instance: unknown): string | null {
+  return isRecord(instance) && typeof instance.schema === 'string' ? instance.schema : null;
 }
 
 function tooDeep(path: string, schema: string | null): ValidationIssue {

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,19 +11,22 @@ import { CLIENT_SESSION_SCHEMA } from '../../plugin/schema-uris.js';
 import { alternate, median, ratio, ratios, spread, type BenchRow } from './harness.js';
 
 const SCRIPTS = fileURLToPath(new URL('..', import.meta.url)); // dist/scripts/
-const RSS_HOOK = fileURLToPath(new URL('./report-rss.js', import.meta.url));
+const USAGE_HOOK = fileURLToPath(new URL('./report-usage.js', import.meta.url));
 
-interface ChildRun {
+export interface ChildRun {
+  /** Wall time. */
   ms: number;
+  /** CPU time of all the process's threads. */
+  cpuMs: number;
   maxRssMB: number;
   stdout: string;
 }
 
 /** Runs a built script as a child process; its time includes start-up, like a user's run. */
-function runNode(script: string, args: string[]): Promise<ChildRun> {
+export function runNode(script: string, args: string[]): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, ['--import', RSS_HOOK, join(SCRIPTS, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', USAGE_HOOK, join(SCRIPTS, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -32,79 +34,18 @@ function runNode(script: string, args: string[]): Promise<ChildRun> {
     child.on('error', reject);
     child.on('close', (code) => {
       const elapsed = performance.now() - start;
-      const rss = /bench-max-rss-kb=(\d+)/.exec(stderr);
-      if (rss === null || (code !== 0 && code !== 1)) return reject(new Error(`${script} exited ${code}: ${stderr.slice(0, 500)}`));
-      resolve({ ms: elapsed, maxRssMB: Number(rss[1]) / 1024, stdout });
+      const usage = /bench-max-rss-kb=(\d+) bench-cpu-us=(\d+)/.exec(stderr);
+      if (usage === null || (code !== 0 && code !== 1)) return reject(new Error(`${script} exited ${code}: ${stderr.slice(0, 500)}`));
+      resolve({ ms: elapsed, cpuMs: Number(usage[2]) / 1000, maxRssMB: Number(usage[1]) / 1024, stdout });
     });
   });
 }
 
-async function writeEntities(file: string, lines: number): Promise<void> {
-  const out = createWriteStream(file);
-  const block: string[] = [];
-  for (let i = 0; i < 1000; i++) {
-    block.push(
-      JSON.stringify({
-        schema: CLIENT_SESSION_SCHEMA,
-        data: { userId: uuidv4(), sessionId: uuidv4(), sessionIndex: 1 + (i % 50), eventIndex: i, previousSessionId: null, storageMechanism: 'LOCAL_STORAGE', firstEventId: uuidv4(), firstEventTimestamp: '2026-01-01T00:00:00.000Z' },
-      }),
-    );
-  }
-  const text = `${block.join('\n')}\n`;
-  for (let i = 0; i < lines / 1000; i++) if (!out.write(text)) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-  await new Promise<void>((resolve) => out.end(() => resolve()));
-}
-
-/** `validate` on a 1M-line NDJSON against the raw loop, alternating; memory on 100k vs 1M lines. */
-export async function validatorThroughput(): Promise<{ rows: BenchRow[]; linesPerSecond: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'client-session-bench-'));
-  try {
-    const big = join(dir, 'entities-1m.ndjson');
-    const small = join(dir, 'entities-100k.ndjson');
-    await writeEntities(big, 1_000_000);
-    await writeEntities(small, 100_000);
-    const rss: Record<string, number[]> = { validate: [], raw: [] };
-    const times = await alternate(3, ['raw', 'validate'] as const, async (variant) => {
-      const run = variant === 'raw' ? await runNode('bench/raw-validate-loop.js', [big]) : await runNode('validate.js', [big]);
-      if (variant === 'raw' && run.stdout.trim() !== '1000000') throw new Error(`raw loop found ${run.stdout.trim()} valid lines, expected 1000000`);
-      if (variant === 'validate' && !run.stdout.includes('1000000 valid, 0 invalid')) throw new Error(`validate said: ${run.stdout.slice(0, 200)}`);
-      rss[variant]!.push(run.maxRssMB);
-      return run.ms;
-    });
-    const smallRun = await runNode('validate.js', [small]);
-    // Throughput relative to the raw loop: time(raw) / time(validate).
-    const relative = ratios(times.raw, times.validate);
-    const linesPerSecond = 1_000_000 / (median(times.validate) / 1000);
-    return {
-      linesPerSecond,
-      rows: [
-        {
-          case: 'validator',
-          measuredAs: '`validate` on 1M NDJSON client_session lines: throughput / raw loop (JSON.parse + compiled validate)',
-          result: `${ratio(median(relative))} (${Math.round(linesPerSecond / 1000)}k lines/s)`,
-          spread: spread(relative, ratio),
-          target: '>= 0.60',
-          met: median(relative) >= 0.6 ? 'yes' : 'no',
-          data: { relative, ms: times, maxRssMB: rss },
-        },
-        {
-          case: 'validator memory',
-          measuredAs: 'peak RSS of `validate` on 100k lines / on 1M lines',
-          result: `${smallRun.maxRssMB.toFixed(0)} MB / ${median(rss.validate!).toFixed(0)} MB`,
-          spread: '',
-          target: 'flat',
-          met: median(rss.validate!) < smallRun.maxRssMB * 1.5 ? 'yes' : 'no',
-          data: { smallMB: smallRun.maxRssMB, bigMB: rss.validate },
-        },
-      ],
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** node-tracker batches over loopback to the collector in its own process, until all are validated. */
-export async function collectorThroughput(validatorLinesPerSecond: number): Promise<BenchRow> {
+/**
+ * node-tracker batches over loopback to the collector in its own process, until all are validated; beside
+ * the rate, the collector's own validation cost per event (`validationMicros`, from `collectorValidationCost`).
+ */
+export async function collectorThroughput(validationMicros: number): Promise<BenchRow> {
   const events = 20_000;
   const collector = spawn(process.execPath, [join(SCRIPTS, 'collector.js'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
@@ -141,14 +82,15 @@ export async function collectorThroughput(validatorLinesPerSecond: number): Prom
       perSecond.push(events / ((performance.now() - start) / 1000));
     }
     const rate = median(perSecond);
+    const perEvent = 1e6 / rate;
     return {
       case: 'collector',
-      measuredAs: '20k events from node-tracker (batches of 100, plugin on) over loopback, validated end to end',
-      result: `${Math.round(rate)} events/s, ${ratio(rate / validatorLinesPerSecond)} of the validator alone`,
+      measuredAs: '20k events from node-tracker (batches of 100, plugin on) over loopback, validated end to end; the validation (validatePayload) per event',
+      result: `${Math.round(rate)} events/s (${perEvent.toFixed(0)} µs an event), validation ${validationMicros.toFixed(1)} µs an event (${((validationMicros / perEvent) * 100).toFixed(1)}%)`,
       spread: spread(perSecond, (n) => `${Math.round(n)}/s`),
       target: 'reported',
       met: 'n/a',
-      data: { eventsPerSecond: perSecond, validatorLinesPerSecond },
+      data: { eventsPerSecond: perSecond, validationMicrosPerEvent: validationMicros },
     };
   } finally {
     collector.kill('SIGTERM');

@@ -66,8 +66,18 @@ export class Output {
   }
 
   async write(text: string): Promise<void> {
+    this.append(text);
+    await this.flushIfFull();
+  }
+
+  /** Buffers `text` without waiting: a loop appends a batch's lines, then awaits `flushIfFull()` once. */
+  append(text: string): void {
     this.#buffer.push(text);
     this.#size += text.length;
+  }
+
+  /** Writes the buffer out once it holds 64 KiB or more, waiting if the pipe is full. */
+  async flushIfFull(): Promise<void> {
     if (this.#size >= 64 * 1024) await this.flush();
   }
 

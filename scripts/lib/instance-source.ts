@@ -1,14 +1,19 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { parseJsonExact } from '../../plugin/iglu/exact-json.js';
 import { describeIoError, walkFiles } from '../../plugin/iglu/walk-files.js';
 
 export { describeIoError };
 
-/** One instance read from the input, or why the item could not be read as one. */
+/**
+ * One instance read from the input, or why the item could not be read as one. An NDJSON line is `json`:
+ * its text, for `IgluValidator.validateJson` to parse (the fast path); a document's instances are values.
+ */
 export type InputItem =
   | { kind: 'instance'; file: string; line: number; value: unknown }
+  | { kind: 'json'; file: string; line: number; text: string }
   | { kind: 'unreadable'; file: string; line: number; keyword: 'json' | 'empty' | 'size' | 'depth'; message: string }
   | { kind: 'io'; file: string; line: number; message: string };
 
@@ -58,9 +63,11 @@ export async function* expandInputs(inputs: string[]): AsyncGenerator<{ file: st
 
 /**
  * The instances of one file, in batches (one per chunk read) so that a million-line file costs a few
- * hundred awaits, not a million. Never throws: I/O failures and unparsable items are items too.
+ * hundred awaits, not a million. A batch of NDJSON lines makes its items as it is iterated, so a chunk's
+ * thousands of lines are not all held at once: iterate each batch before asking for the next. Never
+ * throws: I/O failures and unparsable items are items too.
  */
-export async function* readInstances(file: string, options: ReadOptions = {}): AsyncGenerator<InputItem[]> {
+export async function* readInstances(file: string, options: ReadOptions = {}): AsyncGenerator<Iterable<InputItem>> {
   const format = options.format ?? (file !== '-' && extname(file).toLowerCase() === '.json' ? 'json' : 'ndjson');
   try {
     if (format === 'json') yield await readDocument(file, options);
@@ -85,55 +92,70 @@ async function readDocument(file: string, options: ReadOptions): Promise<InputIt
   return value.map((element, i) => ({ kind: 'instance', file, line: lines[i] ?? 1, value: element }));
 }
 
-async function* readLines(file: string, options: ReadOptions): AsyncGenerator<InputItem[]> {
+/** Where the reading of an NDJSON input is: the last line number, and what has been seen. */
+interface LineState {
+  file: string;
+  line: number;
+  /** Inside a line that was too long (its rest is skipped). */
+  skipping: boolean;
+  sawContent: boolean;
+}
+
+async function* readLines(file: string, options: ReadOptions): AsyncGenerator<Iterable<InputItem>> {
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   const stream = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1024 * 1024 });
-  stream.setEncoding('utf8');
+  // Bytes in, decoded here: their count comes free (Buffer.byteLength of each decoded chunk would scan it again).
+  const decoder = new StringDecoder('utf8');
+  const state: LineState = { file, line: 0, skipping: false, sawContent: false };
   let pending = '';
-  let line = 0;
-  let skipping = false; // inside a line that was too long
-  let sawContent = false;
-  for await (const chunk of stream as AsyncIterable<string>) {
-    options.onBytes?.(Buffer.byteLength(chunk));
-    const batch: InputItem[] = [];
-    let start = 0;
-    let end: number;
+  for await (const bytes of stream as AsyncIterable<Buffer>) {
+    options.onBytes?.(bytes.length);
+    const chunk = decoder.write(bytes);
     const text = pending === '' ? chunk : pending + chunk;
-    while ((end = text.indexOf('\n', start)) !== -1) {
-      line++;
-      if (skipping) skipping = false;
-      else sawContent = parseLine(text.slice(start, end), file, line, batch) || sawContent;
-      start = end + 1;
-    }
-    pending = text.slice(start);
+    const lastNewline = text.lastIndexOf('\n');
+    if (lastNewline !== -1) yield linesOf(text, lastNewline, state);
+    pending = text.slice(lastNewline + 1);
     if (pending.length > maxLine) {
-      if (!skipping) batch.push({ kind: 'unreadable', file, line: line + 1, keyword: 'size', message: `line longer than ${maxLine} characters: skipped` });
-      skipping = true;
-      sawContent = true;
+      if (!state.skipping) yield [{ kind: 'unreadable', file, line: state.line + 1, keyword: 'size', message: `line longer than ${maxLine} characters: skipped` }];
+      state.skipping = true;
+      state.sawContent = true;
       pending = '';
     }
-    if (batch.length > 0) yield batch;
   }
+  pending += decoder.end();
   const last: InputItem[] = [];
-  if (!skipping && pending !== '') sawContent = parseLine(pending, file, line + 1, last) || sawContent;
-  if (!sawContent) last.push({ kind: 'unreadable', file, line: 1, keyword: 'empty', message: 'empty input: no JSON instance' });
+  const item = state.skipping || pending === '' ? null : lineItem(pending, file, state.line + 1);
+  if (item !== null) last.push(item);
+  if (item === null && !state.sawContent) last.push({ kind: 'unreadable', file, line: 1, keyword: 'empty', message: 'empty input: no JSON instance' });
   if (last.length > 0) yield last;
 }
 
-/** Adds the item for one NDJSON line; returns whether the line had any content. */
-function parseLine(raw: string, file: string, line: number, batch: InputItem[]): boolean {
-  const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-  if (text.trim() === '') return false;
-  try {
-    batch.push({ kind: 'instance', file, line, value: parseJsonExact(text) });
-  } catch (error) {
-    batch.push(unparsable(file, line, error));
+/** The items of the lines of `text` up to the newline at `end`, made one at a time as they are asked for. */
+function* linesOf(text: string, end: number, state: LineState): Generator<InputItem> {
+  for (let start = 0; start <= end; ) {
+    const newline = text.indexOf('\n', start);
+    state.line++;
+    if (state.skipping) state.skipping = false;
+    else {
+      const item = lineItem(text.slice(start, newline), state.file, state.line);
+      if (item !== null) {
+        state.sawContent = true;
+        yield item;
+      }
+    }
+    start = newline + 1;
   }
-  return true;
+}
+
+/** The item for one NDJSON line (its text: the validator parses it), or `null` for a blank line. */
+function lineItem(raw: string, file: string, line: number): InputItem | null {
+  const text = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw; // \r\n line ends
+  if (text.charCodeAt(0) !== 123 && text.trim() === '') return null; // a line that starts with { is not blank
+  return { kind: 'json', file, line, text };
 }
 
 /** Why a text did not parse: JSON so deeply nested that the parser ran out of stack is "too deep", not invalid. */
-function unparsable(file: string, line: number, error: unknown): InputItem {
+export function unparsable(file: string, line: number, error: unknown): InputItem & { kind: 'unreadable' } {
   if (error instanceof RangeError) return { kind: 'unreadable', file, line, keyword: 'depth', message: 'too deep: JSON nested too deeply to parse' };
   return { kind: 'unreadable', file, line, keyword: 'json', message: `invalid JSON: ${(error as Error).message}` };
 }

@@ -1,4 +1,4 @@
-import { loadResolverConfig, registryFromEnvironment, type ResolverConfig } from '../../plugin/iglu/index.js';
+import { loadResolverConfig, registryFromEnvironment, type ResolverConfig } from '../../plugin/iglu/resolver-config.js';
 
 /**
  * The `--resolver FILE` option's configuration, plus Snowplow Micro's MICRO_IGLU_REGISTRY_URL /
