@@ -3,6 +3,8 @@ export const CLIENT_SESSION_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/client
 export const CONTEXTS_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1';
 export const UNSTRUCT_EVENT_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0';
 export const PAYLOAD_DATA_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4';
+/** Every `payload_data` version (1-0-0..1-0-4) starts with this. */
+export const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-';
 export const APPLICATION_BACKGROUND_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/application_background/jsonschema/1-0-0';
 export const APPLICATION_FOREGROUND_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/application_foreground/jsonschema/1-0-0';
 export const SCHEMA_VIOLATIONS_SCHEMA = 'iglu:com.snowplowanalytics.snowplow.badrows/schema_violations/jsonschema/2-0-1';

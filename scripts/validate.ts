@@ -13,6 +13,7 @@ import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } 
 import { resolverConfigOf } from './lib/resolver-option.js';
 import { expandInputs, readInstances, unparsable, type InputFormat, type InputItem } from './lib/instance-source.js';
 import { Progress } from './lib/progress.js';
+import { PAYLOAD_DATA_PREFIX } from '../plugin/schema-uris.js';
 
 const USAGE = `Usage: npm run validate -- [options] <path...|->
 
@@ -176,7 +177,8 @@ function check(validator: IgluValidator, item: InputItem, rules: PayloadRules): 
     value = item.value;
     report = validator.validate(value);
   }
-  const atomic = rules.limits === null ? [] : atomicFieldIssues(value, rules.limits);
+  // Atomic fields are a tracker payload's: only a payload's report names payload_data.
+  const atomic = rules.limits === null || report.schema?.startsWith(PAYLOAD_DATA_PREFIX) !== true ? [] : atomicFieldIssues(value, rules.limits);
   if (report.valid && atomic.length === 0 && report.notes.length === 0 && report.superseded === undefined) {
     return { file: item.file, line: item.line, schema: report.schema, valid: true, errors: [] };
   }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { IgluValidator, parseIgluUri, type ResolverConfig, type ValidationIssue } from '../iglu/index.js';
-import { PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
+import { PAYLOAD_DATA_PREFIX, PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
 import { atomicFieldsLimits } from './atomic-fields.js';
 import { checkPaths } from './enrich-config.js';
 import { shreddedColumn } from './enriched-event.js';
@@ -74,7 +74,6 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-const PAYLOAD_DATA_PREFIX = 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-';
 const FAILURE_COLUMN = shreddedColumn('contexts_', FAILURE_SCHEMA)!;
 /** Payloads of one batch validated between two turns of the event loop. */
 const YIELD_EVERY = 1000;

@@ -9,9 +9,9 @@ import { checkMaxJsonDepth, exceedsMaxJsonDepth, tooDeepForEnrich } from './json
 import { IgluResolver, type ResolvedSchema } from './resolver.js';
 import type { ResolverConfig } from './resolver-config.js';
 import { parseIgluUriCached } from './schema-key.js';
+import { PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
 
 const SNOWPLOW = 'com.snowplowanalytics.snowplow';
-const PAYLOAD_DATA_LATEST = `iglu:${SNOWPLOW}/payload_data/jsonschema/1-0-4`;
 /** Self-describing JSON nested deeper than this (a wrapper in a wrapper in …) is refused, not recursed into. */
 const MAX_WRAPPER_DEPTH = 32;
 
@@ -86,6 +86,8 @@ interface Findings {
    */
   source: string | null;
   sourceInexact: boolean | undefined;
+  /** The data being validated comes from a text with too few brackets to nest past `maxJsonDepth`: no depth walk is needed. */
+  shallow: boolean;
   reparse: boolean;
   exact: boolean;
 }
@@ -165,7 +167,7 @@ export class IgluValidator {
 
   #validate(instance: unknown, source: string | null): ValidationReport {
     if (isRecord(instance) && !('schema' in instance) && ('e' in instance || 'tv' in instance)) {
-      return this.#payloadReport(instance, PAYLOAD_DATA_LATEST, source);
+      return this.#payloadReport(instance, PAYLOAD_DATA_SCHEMA, source);
     }
     return this.#report(schemaOf(instance), instance, this.#selfDescribingRoot, source);
   }
@@ -181,7 +183,7 @@ export class IgluValidator {
    * One tracker payload (a `payload_data` item): its fields against `payloadSchema` (a `payload_data`
    * version, 1-0-4 by default), then its contexts and self-describing event.
    */
-  validatePayload(payload: unknown, payloadSchema: string = PAYLOAD_DATA_LATEST): ValidationReport {
+  validatePayload(payload: unknown, payloadSchema: string = PAYLOAD_DATA_SCHEMA): ValidationReport {
     return this.#payloadReport(payload, payloadSchema, null);
   }
 
@@ -210,8 +212,9 @@ export class IgluValidator {
    * one, the text is parsed exactly and validated again (see `validateJson`).
    */
   #report(schema: string | null, instance: unknown, validate: (instance: unknown, found: Findings) => void, source: string | null = null): ValidationReport {
-    let found = newFindings(source, false);
-    if (!(source !== null && nestsAtMost(source, MAX_JSON_DEPTH)) && isDeeperThan(instance, MAX_JSON_DEPTH)) found.errors.push(tooDeep('', null));
+    const shallow = source !== null && nestsAtMost(source, this.maxJsonDepth - 1);
+    let found = newFindings(source, false, shallow);
+    if (!(shallow || (source !== null && nestsAtMost(source, MAX_JSON_DEPTH))) && isDeeperThan(instance, MAX_JSON_DEPTH)) found.errors.push(tooDeep('', null));
     else {
       runGuarded(validate, instance, found, schema);
       if (found.reparse) {
@@ -297,21 +300,25 @@ export class IgluValidator {
       const decoded = decodeEmbeddedJson(payload, field, found.exact ? parseJsonExact : JSON.parse);
       if (decoded === undefined) continue;
       if (!decoded.ok) found.errors.push({ path: `${path}/${field}`, keyword: decoded.keyword, message: decoded.message, schema: null });
-      else if (this.#tooDeepForEnrich(decoded.value, decoded.text)) found.errors.push(tooDeepForEnrich(`${path}/${field}`, null, this.maxJsonDepth));
       else {
+        const shallow = nestsAtMost(decoded.text, this.maxJsonDepth - 1);
+        if (!shallow && exceedsMaxJsonDepth(decoded.value, this.maxJsonDepth)) {
+          found.errors.push(tooDeepForEnrich(`${path}/${field}`, null, this.maxJsonDepth));
+          continue;
+        }
         // The decoded text is the source of what it holds; the payload's own source again afterwards.
-        const { source, sourceInexact } = found;
+        const saved = { source: found.source, sourceInexact: found.sourceInexact, shallow: found.shallow };
         found.source = found.exact ? null : decoded.text;
         found.sourceInexact = undefined;
+        found.shallow = shallow;
         this.#selfDescribing(decoded.value, `${path}/${field}`, found, depth + 1);
-        found.source = source;
-        found.sourceInexact = sourceInexact;
+        Object.assign(found, saved);
       }
     }
   }
 
   #data(uri: string, data: unknown, path: string, found: Findings): void {
-    if (this.#tooDeepForEnrich(data, found.source)) {
+    if (!found.shallow && exceedsMaxJsonDepth(data, this.maxJsonDepth)) {
       found.errors.push(tooDeepForEnrich(path, uri, this.maxJsonDepth));
       return;
     }
@@ -321,14 +328,6 @@ export class IgluValidator {
       if (compiled.supersededBy !== undefined) (found.superseded ??= []).push({ path, originalSchema: uri, validatedWith: compiled.supersededBy });
       this.#run(compiled, data, uri, path, found);
     }
-  }
-
-  /**
-   * `value` is nested deeper than `maxJsonDepth`. A text it was parsed from (or is part of) that has too few
-   * brackets to nest that deep answers without a walk over the value.
-   */
-  #tooDeepForEnrich(value: unknown, text: string | null): boolean {
-    return !(text !== null && nestsAtMost(text, this.maxJsonDepth - 1)) && exceedsMaxJsonDepth(value, this.maxJsonDepth);
   }
 
   /**
@@ -351,8 +350,8 @@ export class IgluValidator {
   }
 }
 
-function newFindings(source: string | null, exact: boolean): Findings {
-  return { errors: [], notes: null, superseded: null, source, sourceInexact: undefined, reparse: false, exact };
+function newFindings(source: string | null, exact: boolean, shallow = false): Findings {
+  return { errors: [], notes: null, superseded: null, source, sourceInexact: undefined, shallow, reparse: false, exact };
 }
 
 function runGuarded(validate: (instance: unknown, found: Findings) => void, instance: unknown, found: Findings, schema: string | null): void {
