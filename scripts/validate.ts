@@ -81,12 +81,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const config = values.config === undefined ? {} : await loadEnrichConfig(values.config as string);
-  const depth = values['max-json-depth'] as string | undefined;
-  if (depth !== undefined && !/^\d+$/.test(depth)) throw new UsageError(`--max-json-depth must be a whole number from 1 to 500, got ${depth}`);
-  const maxJsonDepth = depth === undefined ? config.maxJsonDepth : Number(depth);
-  const acceptInvalid = values['accept-invalid'] === true || config.acceptInvalid === true;
-  const rules: PayloadRules = { limits: acceptInvalid ? null : atomicFieldsLimits(config.atomicFieldsLimits) };
+  const { maxJsonDepth, rules } = await enrichRulesOf(values);
   if (values.lookup !== undefined) return lookUp(values.lookup as string, values, maxJsonDepth);
   if (positionals.length === 0) throw new UsageError('no input: give one or more paths, or - for standard input');
   const format = values.format as string | undefined;
@@ -96,69 +91,108 @@ async function main(): Promise<number> {
 
   const repositories = (values.schemas as string[] | undefined) ?? [];
   await checkFolders('--schemas', repositories);
-  const resolverConfig = await resolverConfigOf(values.resolver as string | undefined);
-  const validator = validatorOf(repositories, resolverConfig, maxJsonDepth);
+  const validator = validatorOf(repositories, await resolverConfigOf(values.resolver as string | undefined), maxJsonDepth);
   // With HTTP registries, each instance may first wait for schemas (bounded); without, no await per line.
   const remote = validator.resolver.hasRemote;
-  const json = values.json === true;
-  const onlyInvalid = values['only-invalid'] === true;
-  const output = new Output();
-  const reports = await CiReport.open('validate', ci, output);
+  const results = await ResultsOutput.open({ json: values.json === true, onlyInvalid: values['only-invalid'] === true, ci });
   const progress = new Progress(positionals);
   await progress.start();
-  const counts = { valid: 0, invalid: 0, io: 0 };
-  const notes = new Set<string>();
-  let first = true;
-  if (json) await output.write('{"results":[');
-
-  /** Buffers a result's output; the loop waits on the pipe once per batch (`flushIfFull`). */
-  const emit = (result: ValidateResult): void => {
-    if (json) {
-      if (onlyInvalid && result.valid) return;
-      output.append(`${first ? '' : ','}\n${JSON.stringify(result)}`);
-      first = false;
-    } else if (!result.valid && !reports.github) {
-      output.append(`${humanLine(result)}\n`);
-    }
-  };
-
   for await (const input of expandInputs(positionals)) {
     if ('io' in input) {
-      counts.io++;
       const result = ioResult(input.file, 0, input.io);
-      if (reports.active) await reports.add(validateCase(result));
-      emit(result);
+      if (results.reporting) await results.report(result);
+      results.add(result, true);
       continue;
     }
     for await (const batch of readInstances(input.file, { format: format as InputFormat | undefined, onBytes: progress.add })) {
       for (const item of batch) {
         const result = remote ? await validator.settle(() => check(validator, item, rules)) : check(validator, item, rules);
-        if (result.notes !== undefined) for (const note of result.notes) notes.add(note);
-        if (result.superseded !== undefined) for (const s of result.superseded) notes.add(`${s.originalSchema} is superseded ($supersededBy): validated with ${s.validatedWith}, as Snowplow does`);
-        if (item.kind === 'io') counts.io++;
-        else if (result.valid) counts.valid++;
-        else counts.invalid++;
         progress.count();
-        if (reports.active) await reports.add(validateCase(result));
-        emit(result);
+        if (results.reporting) await results.report(result); // no promise per line unless a CI report is asked for
+        results.add(result, item.kind === 'io');
       }
-      await output.flushIfFull();
-      if (output.closed) break;
+      if (await results.flushed()) break;
     }
   }
   progress.stop();
-  const none = counts.valid + counts.invalid + counts.io === 0;
-  if (json) await output.write(`\n],"valid":${counts.valid},"invalid":${counts.invalid + counts.io}}\n`);
-  else {
-    const io = counts.io > 0 ? `, ${counts.io} could not be read` : '';
-    await output.write(`${counts.valid} valid, ${counts.invalid} invalid${io}\n`);
+  return results.finish(positionals);
+}
+
+/** Enrich's rules from `--config`, `--max-json-depth` and `--accept-invalid` (the flags win). */
+async function enrichRulesOf(values: Record<string, unknown>): Promise<{ maxJsonDepth: number | undefined; rules: PayloadRules }> {
+  const config = values.config === undefined ? {} : await loadEnrichConfig(values.config as string);
+  const depth = values['max-json-depth'] as string | undefined;
+  if (depth !== undefined && !/^\d+$/.test(depth)) throw new UsageError(`--max-json-depth must be a whole number from 1 to 500, got ${depth}`);
+  const acceptInvalid = values['accept-invalid'] === true || config.acceptInvalid === true;
+  return {
+    maxJsonDepth: depth === undefined ? config.maxJsonDepth : Number(depth),
+    rules: { limits: acceptInvalid ? null : atomicFieldsLimits(config.atomicFieldsLimits) },
+  };
+}
+
+/** Where results go: the text or JSON report (buffered), the CI reports, the counts and the notes for stderr. */
+class ResultsOutput {
+  readonly #counts = { valid: 0, invalid: 0, io: 0 };
+  readonly #notes = new Set<string>();
+  #first = true;
+
+  private constructor(
+    private readonly output: Output,
+    private readonly reports: CiReport,
+    private readonly options: { json: boolean; onlyInvalid: boolean },
+  ) {}
+
+  static async open(options: { json: boolean; onlyInvalid: boolean; ci: ReturnType<typeof ciOptionsOf> }): Promise<ResultsOutput> {
+    const output = new Output();
+    const results = new ResultsOutput(output, await CiReport.open('validate', options.ci, output), options);
+    if (options.json) await output.write('{"results":[');
+    return results;
   }
-  await output.flush();
-  await reports.close();
-  for (const note of notes) process.stderr.write(`validate: note: ${note}\n`);
-  if (none) process.stderr.write(`validate: no instance found in ${positionals.join(', ')} (.json, .ndjson, .jsonl files, or standard input)\n`);
-  if (counts.io > 0) return EXIT.error;
-  return counts.invalid > 0 || none ? EXIT.invalid : EXIT.ok;
+
+  /** `--reporter github` or `--junit`: each result also goes to `report`. */
+  get reporting(): boolean {
+    return this.reports.active;
+  }
+
+  report(result: ValidateResult): Promise<void> {
+    return this.reports.add(validateCase(result));
+  }
+
+  /** Counts a result and buffers its output (the loop waits on the pipe once per batch: `flushed`). */
+  add(result: ValidateResult, io: boolean): void {
+    for (const note of result.notes ?? []) this.#notes.add(note);
+    for (const s of result.superseded ?? []) this.#notes.add(`${s.originalSchema} is superseded ($supersededBy): validated with ${s.validatedWith}, as Snowplow does`);
+    if (io) this.#counts.io++;
+    else if (result.valid) this.#counts.valid++;
+    else this.#counts.invalid++;
+    if (this.options.json) {
+      if (this.options.onlyInvalid && result.valid) return;
+      this.output.append(`${this.#first ? '' : ','}\n${JSON.stringify(result)}`);
+      this.#first = false;
+    } else if (!result.valid && !this.reports.github) {
+      this.output.append(`${humanLine(result)}\n`);
+    }
+  }
+
+  /** Writes what is buffered when it is large; true once the reader of the output has gone (stop reading input). */
+  async flushed(): Promise<boolean> {
+    await this.output.flushIfFull();
+    return this.output.closed;
+  }
+
+  /** The summary, the notes, and the exit code. */
+  async finish(inputs: string[]): Promise<number> {
+    const { valid, invalid, io } = this.#counts;
+    const none = valid + invalid + io === 0;
+    if (this.options.json) await this.output.write(`\n],"valid":${valid},"invalid":${invalid + io}}\n`);
+    else await this.output.write(`${valid} valid, ${invalid} invalid${io > 0 ? `, ${io} could not be read` : ''}\n`);
+    await this.output.flush();
+    await this.reports.close();
+    for (const note of this.#notes) process.stderr.write(`validate: note: ${note}\n`);
+    if (none) process.stderr.write(`validate: no instance found in ${inputs.join(', ')} (.json, .ndjson, .jsonl files, or standard input)\n`);
+    if (io > 0) return EXIT.error;
+    return invalid > 0 || none ? EXIT.invalid : EXIT.ok;
+  }
 }
 
 function check(validator: IgluValidator, item: InputItem, rules: PayloadRules): ValidateResult {

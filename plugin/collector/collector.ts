@@ -1,18 +1,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
-import { IgluValidator, parseIgluUri, type ResolverConfig, type ValidationIssue } from '../iglu/index.js';
-import { PAYLOAD_DATA_PREFIX, PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
+import { IgluValidator, type ResolverConfig } from '../iglu/index.js';
 import { atomicFieldsLimits } from './atomic-fields.js';
 import { checkPaths } from './enrich-config.js';
-import { shreddedColumn } from './enriched-event.js';
-import { EventCache, type CacheUsage, type TrackerApi } from './event-cache.js';
-import { FAILURE_SCHEMA } from './failure-entity.js';
+import { EventCache, type CacheUsage } from './event-cache.js';
+import { EventIntake } from './event-intake.js';
 import { EventPrinter, type OutputFormat } from './event-output.js';
 import type { EventQuery } from './event-match.js';
 import { QueryError } from './event-query.js';
 import { EventWaiters, type BadEventsOptions, type WaitOptions } from './event-waiter.js';
-import { badRequest, processPayload, type EnrichRules, type ProcessedEvent, type RequestInfo } from './events.js';
+import type { EnrichRules, RequestInfo } from './events.js';
 import { HttpError, allow, cors, isApiPath, parseTarget, readBody, refuseForeignOrigin, send } from './http.js';
 import { API_PATHS, handleApi } from './micro-api.js';
 import { isAnonymous, networkUserId, setCookie, TP2_PATH, trackingRoute } from './tracking-request.js';
@@ -74,9 +72,6 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
-const FAILURE_COLUMN = shreddedColumn('contexts_', FAILURE_SCHEMA)!;
-/** Payloads of one batch validated between two turns of the event loop. */
-const YIELD_EVERY = 1000;
 /** Headers that carry credentials: stored as `<redacted>` unless `keepSecretHeaders`. */
 const SECRET_HEADERS = new Set(['cookie', 'authorization', 'proxy-authorization', 'x-api-key', 'apikey']);
 /** What Snowplow's collector leaves out of an `SP-Anonymous` request. */
@@ -97,6 +92,7 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
   const streams = options.outputStreams ?? { events: process.stdout, badRows: process.stderr };
   const printer = options.output === undefined ? null : new EventPrinter(options.output, streams.events, streams.badRows);
   const waiters = new EventWaiters(cache);
+  const intake = new EventIntake({ validator, cache, rules, printer, onGood: () => waiters.arrived() });
 
   // Node checks request and header timeouts on this interval: 1 s keeps them close to what they say.
   const server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
@@ -126,66 +122,12 @@ export async function startCollector(options: CollectorOptions = {}): Promise<Ru
       const contentType = req.headers['content-type'] ?? '';
       if (!/^application\/json\b/i.test(contentType)) throw new HttpError(415, `content type must be application/json, got ${contentType || 'none'}`);
       const body = await readBody(req, maxBodyBytes);
-      await collectBatch(body, requestInfo(req, url, { path: route.path, body, nuid }, redact));
+      await intake.batch(body, requestInfo(req, url, { path: route.path, body, nuid }, redact));
       return send(res, 200, 'ok', setCookie(req, nuid));
     }
-    const payload = Object.fromEntries(url.searchParams);
-    const request = requestInfo(req, url, { path: route.path, body: null, nuid }, redact);
-    record(await validator.settle(() => processPayload(payload, PAYLOAD_DATA_SCHEMA, request, validator, rules)), request);
+    await intake.pixel(Object.fromEntries(url.searchParams), requestInfo(req, url, { path: route.path, body: null, nuid }, redact));
     res.writeHead(200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-cache, no-store, must-revalidate', ...cors(req), ...setCookie(req, nuid) });
     res.end(PIXEL);
-  }
-
-  /** A tp2 body: every payload becomes a good or bad event; a body that holds no payloads becomes one bad event. */
-  async function collectBatch(body: string, request: RequestInfo): Promise<void> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch (error) {
-      return record(badRequest(request, [issue('/body', 'json', `not valid JSON (${(error as Error).message})`)], validator));
-    }
-    const schema = (parsed as { schema?: unknown } | null)?.schema;
-    if (typeof schema !== 'string' || !schema.startsWith(PAYLOAD_DATA_PREFIX) || parseIgluUri(schema) === null) {
-      return record(badRequest(request, [issue('/schema', 'iglu', `not self-describing JSON with a payload_data schema (found ${JSON.stringify(schema) ?? 'none'})`)], validator));
-    }
-    const data = (parsed as { data?: unknown }).data;
-    if (!Array.isArray(data) || data.length === 0) {
-      return record(badRequest(request, validator.validateData(schema, data).errors, validator));
-    }
-    // Schemas from HTTP registries are loaded first (settle); without registries this is synchronous work.
-    for (let i = 0; i < data.length; i++) {
-      record(await validator.settle(() => processPayload(data[i], schema, request, validator, rules)), request);
-      // A huge batch (a 1 MiB body of `{}` is 300k payloads) must not hold up other requests meanwhile.
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-
-  /**
-   * Stores an event as the JSON it is answered with; a good event that cannot be written as JSON becomes a
-   * bad row, and a row that cannot keeps only its atomic fields and failures.
-   */
-  function record(result: ProcessedEvent, request?: RequestInfo): void {
-    if ('good' in result) {
-      const good = jsonText(() => JSON.stringify(result.good));
-      if ('reason' in good) {
-        if (request !== undefined) record(badRequest(request, [issue('/body', 'depth', `the event cannot be stored: ${good.reason}`)], validator));
-        return;
-      }
-      // The row holds the event's own values (shredded): what could be written once can be again.
-      cache.addGood(result.good, good.value, result.row, rowChars(result.row));
-      waiters.arrived();
-    } else {
-      // A bad row holds strings only: it can always be written, unless it is past what a string may hold.
-      const bad = jsonText(() => JSON.stringify(result.bad));
-      if ('reason' in bad) return;
-      let row = jsonText(() => JSON.stringify(result.row));
-      if ('reason' in row) {
-        result.row = writableRow(result.row);
-        row = { value: JSON.stringify(result.row) };
-      }
-      cache.addBad(bad.value, result.row, row.value.length, result.bad.collectorPayload.api as TrackerApi);
-    }
-    printer?.print(result);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -221,10 +163,6 @@ function inProcess<T>(method: string, run: () => T): T {
     if (error instanceof QueryError) throw new TypeError(`snowplow-client-session: ${method}: ${error.message}`);
     throw error;
   }
-}
-
-function issue(path: string, keyword: string, message: string): ValidationIssue {
-  return { path, keyword, message, schema: null };
 }
 
 /** The request as Snowplow's collector records it; with `SP-Anonymous`, without the IP address and the headers that identify. */
@@ -280,30 +218,5 @@ function checkOptions(options: CollectorOptions) {
   const rules: EnrichRules = { atomicFieldsLimits: atomicFieldsLimits(options.atomicFieldsLimits), acceptInvalid: options.acceptInvalid === true };
   const paths = checkPaths(options.paths ?? {});
   return { port, host, schemas, maxBodyBytes, maxEvents, maxBytes, allowOrigins, rules, paths };
-}
-
-/**
- * About the characters of a good event's row as JSON, without writing it: its atomic values (strings,
- * numbers) and, for its entity and event columns, a share of the event's JSON that holds the same data.
- */
-function rowChars(row: Record<string, unknown>): number {
-  let chars = 2;
-  for (const [key, value] of Object.entries(row)) chars += key.length + 4 + (typeof value === 'string' ? value.length : typeof value === 'object' ? 256 : 12);
-  return chars;
-}
-
-/** A row without its entity and event columns (the deep or huge part), but for its failures. */
-function writableRow(row: Record<string, unknown>): Record<string, unknown> {
-  const keep = ([key, value]: [string, unknown]) => (!key.startsWith('contexts_') && !key.startsWith('unstruct_event_')) || (key === FAILURE_COLUMN && 'value' in jsonText(() => JSON.stringify(value)));
-  return Object.fromEntries(Object.entries(row).filter(keep));
-}
-
-/** JSON made by `write`, or why it cannot be (nested too deep, or larger than a string may be). */
-function jsonText<T>(write: () => T): { value: T } | { reason: string } {
-  try {
-    return { value: write() };
-  } catch (error) {
-    return { reason: error instanceof RangeError && /call stack/i.test(error.message) ? 'too deep' : `too large (${(error as Error).message})` };
-  }
 }
 
