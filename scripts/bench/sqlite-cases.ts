@@ -31,12 +31,12 @@ export async function writeSqliteStore(file: string, keys: number): Promise<void
   await store.close();
   const Database = createRequire(import.meta.url)('better-sqlite3') as new (f: string) => { prepare(sql: string): { run(...a: unknown[]): unknown }; transaction(fn: () => void): () => void; close(): void };
   const db = new Database(file);
-  const insert = db.prepare('INSERT INTO snowplow_client_sessions VALUES (?, ?, ?, NULL, 1, 3, ?, ?, ?, ?, NULL, 0, 0, NULL)');
+  const insert = db.prepare('INSERT INTO snowplow_client_sessions VALUES (?, ?, ?, NULL, 1, 3, ?, ?, ?, ?, NULL, 0, 0, NULL, ?)');
   const now = Date.now();
   db.transaction(() => {
     for (let i = 0; i < keys; i++) {
       const at = i % 20 === 0 ? now - 40 * DAY : i % 20 === 1 ? now - 20 * 60_000 : now;
-      insert.run(`user-${i}`, uuidv4(), uuidv4(), uuidv4(), new Date(at).toISOString(), at, at);
+      insert.run(`user-${i}`, uuidv4(), uuidv4(), uuidv4(), new Date(at).toISOString(), at, at, at);
     }
   })();
   db.close();
