@@ -118,11 +118,12 @@ export class SessionRows {
       this.#remove.run(key);
       return;
     }
-    const values = unindexedValues(record);
     const s = record.session;
-    const continues = before !== undefined && before.ended === 0 && s !== null && s.ended !== true && s.sessionId === before.session_id && s.lastActivityAt >= before.listed_activity_at;
+    const activity = s?.lastActivityAt ?? Date.now();
+    const values = unindexedValues(record, activity);
+    const continues = before !== undefined && before.ended === 0 && s !== null && s.ended !== true && s.sessionId === before.session_id && activity >= before.listed_activity_at;
     if (continues) this.#touch.run(...values, key);
-    else this.#upsert.run(key, ...values, s === null || s.ended === true ? 1 : 0, values[8]); // a record without a live session is never an idle candidate
+    else this.#upsert.run(key, ...values, s === null || s.ended === true ? 1 : 0, activity); // a record without a live session is never an idle candidate
   }
 }
 
@@ -148,7 +149,7 @@ export function recordOf(row: Row): SharedSessionRecord {
 }
 
 /** The values of `UNINDEXED`, in order. */
-function unindexedValues(record: SharedSessionRecord): unknown[] {
+function unindexedValues(record: SharedSessionRecord, activity: number): unknown[] {
   const s = record.session;
   return [
     record.userId,
@@ -159,7 +160,7 @@ function unindexedValues(record: SharedSessionRecord): unknown[] {
     s?.firstEventId ?? null,
     s?.firstEventTimestamp ?? null,
     s?.startedAt ?? null,
-    s?.lastActivityAt ?? Date.now(),
+    activity,
     s?.lastUid ?? null,
     record.anonymous ? 1 : 0,
     record.pending,
