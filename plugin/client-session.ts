@@ -71,7 +71,9 @@ export interface ClientSession extends CorePluginConfiguration {
    * With a store shared by several processes (RedisSessionStore): reads `key`'s session atomically from the
    * store (rotating it if it timed out) and reserves `reserve` event indexes for this process. Call it
    * before tracking for that key (`middleware` does). Never rejects and resolves within `loadTimeout`: if the
-   * store does not answer, the session goes on locally (one warning per outage). A no-op with single-process stores.
+   * store does not answer, the session goes on locally (one warning per outage). With SqliteSessionStore it
+   * reserves the request's `reserve` indexes (up to its `indexBlock`) at the next event-loop turn, in one
+   * transaction with the other keys loaded meanwhile. A no-op with single-process stores.
    */
   load(key?: string, reserve?: number): Promise<void>;
   /** Writes the sessions to the store now; rejects with the store's error if that fails. */
@@ -328,10 +330,11 @@ class SessionController implements ClientSession {
   }
 
   async load(key?: string, reserve = DEFAULT_LEASE): Promise<void> {
-    if (this.#leases === null) return;
+    if (this.#leases === null && this.#sync === null) return;
     if (!Number.isInteger(reserve) || reserve < 1) throw new RangeError(`snowplow-client-session: load() reserve must be a whole number >= 1, got ${reserve}`);
     const slot = this.#slots.ensure(key);
-    await this.#leases.load(key, {
+    if (this.#sync !== null) return this.#sync.load(slot, reserve, this.#clock()); // the request's events share one reservation
+    await this.#leases!.load(key, {
       policy: this.#config.policy,
       background: slot.background,
       forceNewSession: slot.forceNewSession !== null,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -129,9 +130,11 @@ describe('SqliteSessionStore: one session per key across processes', () => {
       for (let i = 0; i < 20; i++) first.track(`user-${i}`);
       await first.session.close();
       const store = new SqliteSessionStore({ file, cacheSize: 5 });
-      let reads = 0;
+      let reads = 0; // point reads, and reads in a transaction (an event without unused indexes reads there only)
       const read = store.readRecord.bind(store);
       store.readRecord = (key) => (reads++, read(key));
+      const transact = store.transact.bind(store);
+      store.transact = (body, wait) => transact((tx) => body({ read: (key) => (reads++, tx.read(key)), write: tx.write }), wait);
       const session = await createClientSession({ store, now: clock.now, foregroundTimeout: 60, checkInterval: 0 });
       expect(reads).toBe(0);
       const core = trackerCore({ corePlugins: [session.plugin] });
@@ -170,15 +173,114 @@ describe('SqliteSessionStore: one session per key across processes', () => {
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
         expect(db.prepare('SELECT key FROM snowplow_client_sessions').all()).toEqual([{ key: '' }]); // the default session is never pruned
+        // The store's two queries (sqlite-records.ts): a range of the index, never a scan of the table.
         const plans = [
-          "SELECT key FROM snowplow_client_sessions WHERE ended = 0 AND last_activity_at < 1 ORDER BY ended, last_activity_at LIMIT 64",
-          "SELECT key FROM snowplow_client_sessions WHERE ended IN (0, 1) AND last_activity_at < 1 AND key <> '' ORDER BY ended, last_activity_at LIMIT 64",
+          'SELECT key, listed_activity_at, last_activity_at FROM snowplow_client_sessions WHERE ended = 0 AND listed_activity_at < 1 AND listed_activity_at >= 0 ORDER BY ended, listed_activity_at LIMIT 64',
+          "SELECT key FROM snowplow_client_sessions WHERE ended IN (0, 1) AND listed_activity_at < 1 AND key <> '' ORDER BY ended, listed_activity_at LIMIT 64",
         ].map((sql) => JSON.stringify(db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all()));
-        for (const plan of plans) expect(plan).toMatch(/SEARCH snowplow_client_sessions USING (COVERING )?INDEX snowplow_client_sessions_idle/);
+        for (const plan of plans) expect(plan).toMatch(/SEARCH snowplow_client_sessions USING (COVERING )?INDEX snowplow_client_sessions_idle \(ended=\? AND listed_activity_at/);
+        expect(plans.join()).not.toMatch(/SCAN|TEMP B-TREE/);
       } finally {
         db.close();
       }
       for (const c of checkers) await c.session.close();
+    }));
+});
+
+describe('SqliteSessionStore: load() and the idle index', () => {
+  it("load(key, reserve) for many keys in one turn reserves every request's indexes in one transaction; their events write nothing, and still see another process's calls", () =>
+    withTempDir(async (dir) => {
+      const clock = manualClock();
+      const file = join(dir, 'sessions.db');
+      const [a, b] = [await app(file, clock), await app(file, clock)];
+      const keys = Array.from({ length: 10 }, (_, i) => `user-${i}`);
+      for (const key of keys) a.track(key); // index 1 of each key's session
+      let transactions = 0;
+      const transact = a.store.transact.bind(a.store);
+      a.store.transact = (body, wait) => (transactions++, transact(body, wait));
+      await Promise.all(keys.map((key) => a.session.load(key, 3)));
+      expect(transactions).toBe(1); // the ten loads of one turn share one transaction
+      b.track('user-1'); // another process writes between the load and the request's events
+      for (const key of keys) for (let i = 0; i < 3; i++) a.track(key);
+      expect(transactions).toBe(1); // every event took an index the load reserved
+      expect(a.entities.filter((e) => e.eventIndex! > 1).map((e) => e.eventIndex)).toEqual(keys.flatMap(() => [2, 3, 4]));
+      expect(b.entities.map((e) => e.eventIndex)).toEqual([5]); // after a's reservation
+      b.session.startNewSession('user-0');
+      await a.session.load('user-0', 2); // the session must end first: the load reserves nothing, the event decides
+      a.track('user-0');
+      a.track('user-0');
+      expect(a.entities.slice(-2).map((e) => [e.sessionIndex, e.eventIndex])).toEqual([[2, 1], [2, 2]]);
+      expect(transactions).toBe(3); // the load's, and the event's that opened session 2 with both indexes
+      clock.advance(61_000); // past the timeout: loads reserve nothing, each key's first event opens its next session
+      await Promise.all(keys.map((key) => a.session.load(key, 2)));
+      for (const key of keys) for (let i = 0; i < 2; i++) a.track(key);
+      expect(transactions).toBe(4 + keys.length);
+      expectValidAndUnique([...a.entities, ...b.entities]);
+      expect(a.ends.map(([, reason]) => reason).sort()).toEqual(['manual', ...keys.map(() => 'timeout')]);
+      expect(a.starts).toHaveLength(2 * keys.length + 1); // each key's first session and its next, and user-0's manual one
+      expect(new Set(a.starts).size).toBe(a.starts.length);
+      for (const s of [a, b]) await s.session.close();
+    }));
+
+  it('a write that only moves a live session on leaves its place in the idle index; the checker lists it again at its activity and ends only sessions that are idle', () =>
+    withTempDir(async (dir) => {
+      const clock = manualClock();
+      const file = join(dir, 'sessions.db');
+      const start = clock.now();
+      const a = await app(file, clock);
+      a.track('k'); // index 1: the session opens, listed at its start
+      clock.advance(30_000);
+      a.track('k'); // index 2: its own transaction, which only moves the session on
+      const db = new Database(file);
+      const row = () => db.prepare("SELECT listed_activity_at AS listed, last_activity_at AS last, ended FROM snowplow_client_sessions WHERE key = 'k'").get();
+      try {
+        expect(row()).toEqual({ listed: start, last: start + 30_000, ended: 0 });
+        clock.advance(40_000); // listed 70 s ago, active 40 s ago: the 60 s timeout has not passed
+        const checker = await app(file, clock, {}, { checkInterval: 0.02 });
+        checker.track('trigger'); // a live session starts its checker
+        for (let round = 0; round < 500 && (row() as { listed: number }).listed === start; round++) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(row()).toEqual({ listed: start + 30_000, last: start + 30_000, ended: 0 }); // listed again, not ended
+        expect(checker.ends).toEqual([]);
+        clock.advance(21_000); // now 61 s idle
+        for (let round = 0; round < 500 && checker.ends.length === 0; round++) await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(checker.ends).toEqual([[a.entities[0]!.sessionId, 'timeout']]);
+        expect(row()).toMatchObject({ ended: 1 });
+        await checker.session.close();
+      } finally {
+        db.close();
+      }
+      await a.session.close();
+    }));
+
+  it('a database of schema version 1 is brought to version 2 when it is opened: its sessions continue, listed in the new index', () =>
+    withTempDir(async (dir) => {
+      const clock = manualClock();
+      const file = join(dir, 'sessions.db');
+      const db = new Database(file);
+      db.exec(`
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE snowplow_client_session_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE snowplow_client_sessions (key TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL, session_id TEXT, previous_session_id TEXT,
+          session_index INTEGER, event_index INTEGER, first_event_id TEXT, first_event_timestamp TEXT, started_at INTEGER,
+          last_activity_at INTEGER NOT NULL, last_uid TEXT, ended INTEGER NOT NULL DEFAULT 0, anonymous INTEGER NOT NULL DEFAULT 0, pending TEXT) WITHOUT ROWID;
+        CREATE INDEX snowplow_client_sessions_idle ON snowplow_client_sessions (ended, last_activity_at);
+        INSERT INTO snowplow_client_session_meta (name, value) VALUES ('format', 'snowplow-client-session'), ('schema_version', '1');`);
+      const insert = db.prepare('INSERT INTO snowplow_client_sessions VALUES (?, ?, ?, NULL, 2, 5, ?, ?, ?, ?, NULL, 0, 0, NULL)');
+      const [userId, sessionId, firstEventId] = ['8f3e56a4-2c6b-4c1e-9a7d-3b2f1e0d9c8b', '0b5d8e2a-7f41-4c39-8a6e-5d2c1b0a9f8e', '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f'];
+      insert.run('k', userId, sessionId, firstEventId, new Date(clock.now()).toISOString(), clock.now(), clock.now());
+      insert.run('idle', userId, randomUUID(), randomUUID(), new Date(clock.now()).toISOString(), clock.now() - 1000, clock.now() - 1000);
+      db.close();
+      const a = await app(file, clock);
+      expect(a.track('k')).toMatchObject({ userId, sessionId, sessionIndex: 2, eventIndex: 6 });
+      const after = new Database(file);
+      try {
+        expect(after.prepare("SELECT value FROM snowplow_client_session_meta WHERE name = 'schema_version'").get()).toEqual({ value: '2' });
+        expect(after.prepare("SELECT listed_activity_at AS listed, last_activity_at AS last FROM snowplow_client_sessions WHERE key = 'idle'").get()).toEqual({ listed: clock.now() - 1000, last: clock.now() - 1000 });
+        expect(after.prepare("SELECT sql FROM sqlite_master WHERE name = 'snowplow_client_sessions_idle'").get()).toEqual({ sql: 'CREATE INDEX snowplow_client_sessions_idle ON snowplow_client_sessions (ended, listed_activity_at)' });
+      } finally {
+        after.close();
+      }
+      await a.session.close();
     }));
 });
 
@@ -206,6 +308,33 @@ describe('SqliteSessionStore: a lock held by another process', () => {
       expect(indexes.slice(-5).every((i) => i !== null && i > 7)).toBe(true);
       expect(logger.warnings.filter((w) => /cannot write the session database|writable again/.test(w))).toHaveLength(1);
       expect(logger.errors.filter((e) => /cannot write the session database/.test(e))).toHaveLength(1);
+      await a.session.close();
+    }));
+
+  it('the checker meeting the lock ends its check quietly (another process is writing: no outage, no warning); events still wait for the lock', () =>
+    withTempDir(async (dir) => {
+      const clock = manualClock();
+      const file = join(dir, 'sessions.db');
+      const logger = recordingLogger();
+      const a = await app(file, clock, { busyTimeout: 50 }, { logger, checkInterval: 0.02 });
+      a.track('k'); // a live session starts the checker
+      let busy = 0;
+      const prune = a.store.pruneIdle.bind(a.store);
+      a.store.pruneIdle = (before, limit) => {
+        try {
+          return prune(before, limit);
+        } catch (error) {
+          busy++;
+          throw error;
+        }
+      };
+      const lock = await holdWriteLock(file);
+      for (let round = 0; round < 500 && busy < 3; round++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(busy).toBe(3); // three checks met the lock
+      await lock.release();
+      for (let i = 0; i < 3; i++) a.track('k');
+      expect(a.entities.map((e) => e.eventIndex)).toEqual([1, 2, 3, 4]);
+      expect([...logger.warnings, ...logger.errors]).toEqual([]);
       await a.session.close();
     }));
 });
@@ -242,10 +371,10 @@ describe('SqliteSessionStore: bad files', () => {
       const file = join(dir, 'sessions.db');
       await (await app(file, manualClock())).session.close();
       const db = new Database(file);
-      db.exec("UPDATE snowplow_client_session_meta SET value = '2' WHERE name = 'schema_version'");
+      db.exec("UPDATE snowplow_client_session_meta SET value = '3' WHERE name = 'schema_version'");
       db.close();
       await expect(createClientSession({ store: new SqliteSessionStore({ file }), checkInterval: 0 })).rejects.toThrow(
-        `the session database ${file} has schema version 2, written by a newer release of this package; this release reads up to version 1`,
+        `the session database ${file} has schema version 3, written by a newer release of this package; this release reads up to version 2`,
       );
     }));
 

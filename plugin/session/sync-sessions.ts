@@ -7,6 +7,7 @@ import type { SessionLifecycle } from './session-lifecycle.js';
 import type { SessionSlots, Slot } from './slots.js';
 import { endSession, expiryReason, MAX_INDEX, nextSessionState, type SessionEndReason, type SessionEvent, type SessionPolicy, type SessionState } from './state.js';
 import { readStoredSession } from './stored-session.js';
+import { TurnBatch } from './turn-batch.js';
 
 export interface SyncParts {
   store: SyncSessionStore;
@@ -50,6 +51,8 @@ interface Entry {
   block: Block | null;
   /** The key's session was opened from memory while the store could not be written: adopted when it can be. */
   local: boolean;
+  /** Indexes the key's next reservation takes at least (`load(key, reserve)`); 0: none asked. */
+  want: number;
 }
 
 /** The outcome of a decision made in a transaction, applied once it is committed. */
@@ -57,6 +60,8 @@ interface Plan {
   record: SharedSessionRecord;
   seen: number;
   block: Block;
+  /** `block` was reserved by this decision (not a held one). */
+  reserved: boolean;
   state: SessionState;
   opened: SessionState | null;
   ended: { session: SessionState; reason: SessionEndReason } | null;
@@ -66,11 +71,16 @@ interface Plan {
 const BURST_MS = 1000;
 /** Keys ended or pruned per transaction by the checker, and transactions per check (one event-loop turn each). */
 const CHECK_BATCH = 16;
-const CHECK_ROUNDS = 32;
+const CHECK_ROUNDS = 64;
+/** The checker's transaction takes no further key after this many ms (the event loop waits meanwhile). */
+const CHECK_TURN_MS = 1;
+/** Loaded keys whose indexes one transaction reserves (one event-loop turn each). */
+const LOAD_BATCH = 32;
 const FIRST_RETRY_MS = 100;
 /** Tries of the last write at `flush()`/`close()` while the lock is busy (about 0.5 s in all). */
 const SETTLE_ATTEMPTS = 10;
 const MAX_RETRY_MS = 5000;
+const hasIndexes = (block: Block | null) => block !== null && block.next <= block.to;
 /** A store object serves one ClientSession: its connection's data_version does not count its own writes. */
 const claimed = new WeakSet<SyncSessionStore>();
 
@@ -88,6 +98,7 @@ const claimed = new WeakSet<SyncSessionStore>();
  */
 export class SyncSessions {
   readonly #entries = new Map<string | undefined, Entry>();
+  readonly #loads = new TurnBatch<{ slot: Slot; now: number }>(LOAD_BATCH, (loads) => this.#reserveLoaded(loads));
   /** The store's idea of a session's last activity may lag this process's by this much (ms). */
   readonly #slack: number;
   #outage = false;
@@ -108,17 +119,32 @@ export class SyncSessions {
     const entry = this.#entry(slot.key);
     if (this.#mayTry()) {
       try {
-        this.#refresh(slot, entry);
-        const fast = this.#fromBlock(slot, entry, event, true);
-        if (fast !== null) return fast;
+        // Without unused indexes the event needs a transaction, which reads the record itself: no read before it.
+        if (hasIndexes(entry.block)) {
+          this.#refresh(slot, entry);
+          const fast = this.#fromBlock(slot, entry, event, true);
+          if (fast !== null) return fast;
+        }
         const plan = this.parts.store.transact((tx) => this.#decide(slot, entry, event, tx), !this.#outage);
         this.#recovered();
         return this.#apply(slot, entry, plan);
       } catch (error) {
         this.#failed(error);
+        this.#refreshIfReadable(slot, entry); // another process's write lock does not stop a read
       }
     }
     return this.#countFromMemory(slot, entry, event);
+  }
+
+  /**
+   * `load(key, reserve)`: a request's events take `reserve` indexes (up to the store's `indexBlock`) reserved
+   * together. The loads of one event-loop turn share one transaction at the next turn, which reserves them
+   * for each key whose session goes on at `now` and writes its activity, so those events need no write;
+   * a session to open (or a failed transaction) is left to the first event, whose reservation takes them.
+   */
+  load(slot: Slot, reserve: number, now: number): Promise<void> {
+    this.#entry(slot.key).want = Math.min(reserve, this.parts.store.indexBlock);
+    return this.#loads.add({ slot, now });
   }
 
   startNewSession(slot: Slot): void {
@@ -196,26 +222,35 @@ export class SyncSessions {
 
   /**
    * The checker's tick: ends this process's cached keys past their timeout (its background state), then
-   * sessions idle past the foreground timeout (found by the store's index, oldest first, in bounded
-   * batches: one transaction and one event-loop turn each), and prunes records idle past the retention.
+   * sessions idle past the foreground timeout (found by the store's index, oldest first), and prunes records
+   * idle past the retention. Each turn is one transaction of at most `CHECK_BATCH` keys that stops taking
+   * keys after `CHECK_TURN_MS`; ending and pruning take turns, one event-loop turn each. A lock held by
+   * another process ends the check quietly (the next one goes on): no outage, events still wait for it.
    */
   check(now: number): void {
     const { policy, store } = this.parts;
     if (!this.#mayTry() || policy.suspended === true) return;
     const cutoff = now - policy.foregroundTimeout;
     let from = -Infinity; // past candidates that have not expired (a cached key in the background with a longer timeout)
-    const round = (n: number) => {
+    let ending = true;
+    let pruning = true;
+    const turn = (n: number) => {
+      const deadline = performance.now() + CHECK_TURN_MS;
       try {
-        const found = n === 0 ? this.#cachedIdleKeys(now) : store.idleKeys(cutoff, CHECK_BATCH, from);
-        if (found.length > 0) this.#endExpired(found.map((c) => c.key), now);
-        if (n > 0 && found.length > 0) from = found[found.length - 1]!.lastActivityAt!;
-        const pruned = store.pruneIdle(now - this.parts.retention, CHECK_BATCH);
-        if (n + 1 < CHECK_ROUNDS && (n === 0 || found.length === CHECK_BATCH || pruned === CHECK_BATCH)) setImmediate(() => round(n + 1));
+        if (ending && (!pruning || n % 2 === 0)) {
+          const found = n === 0 ? this.#cachedIdleKeys(now, deadline) : store.idleKeys(cutoff, CHECK_BATCH, from);
+          const done = found.length === 0 ? 0 : this.#endExpired(found.map((c) => c.key), now, deadline);
+          if (n > 0 && done > 0) from = found[done - 1]!.lastActivityAt!;
+          ending = n === 0 || done < found.length || found.length === CHECK_BATCH;
+        } else {
+          pruning = store.pruneIdle(now - this.parts.retention, CHECK_BATCH) === CHECK_BATCH;
+        }
+        if (n + 1 < CHECK_ROUNDS && (ending || pruning)) setImmediate(() => turn(n + 1));
       } catch (error) {
-        this.#failed(error);
+        if (!(error instanceof SessionStoreBusyError)) this.#failed(error);
       }
     };
-    round(0);
+    turn(0);
   }
 
   /**
@@ -267,17 +302,26 @@ export class SyncSessions {
       }
       return entry;
     }
-    entry = { seen: -1, record: null, block: null, local: false };
+    entry = { seen: -1, record: null, block: null, local: false, want: 0 };
+    if (this.#entries.size >= this.parts.cacheSize) this.#evict();
     this.#entries.set(key, entry);
-    if (this.#entries.size > this.parts.cacheSize) {
-      for (const oldest of this.#entries.keys()) {
-        if (oldest === undefined) continue; // the default session stays
-        this.#entries.delete(oldest);
-        this.parts.slots.delete(oldest);
-        break;
-      }
-    }
     return entry;
+  }
+
+  /**
+   * Forgets the least recently used keys, a 16th of the cache at once (at least one): a Map walked from its
+   * start passes over the slots its deletions left until it is rebuilt, so one key at a time would cost a
+   * walk per new key.
+   */
+  #evict(): void {
+    let over = this.#entries.size - this.parts.cacheSize + Math.max(1, Math.floor(this.parts.cacheSize / 16));
+    for (const oldest of this.#entries.keys()) {
+      if (over <= 0) break;
+      if (oldest === undefined) continue; // the default session stays
+      this.#entries.delete(oldest);
+      this.parts.slots.delete(oldest);
+      over--;
+    }
   }
 
   /** Reads the key's record again when another process may have written since. */
@@ -287,6 +331,15 @@ export class SyncSessions {
     entry.record = this.#checked(slot.key, this.parts.store.readRecord(slot.key));
     entry.seen = seen;
     this.#adopt(slot, entry.record);
+  }
+
+  /** `#refresh` when the store can be read; else the last record read stays. */
+  #refreshIfReadable(slot: Slot, entry: Entry): void {
+    try {
+      this.#refresh(slot, entry);
+    } catch {
+      // the record read last
+    }
   }
 
   /** The event takes the next index of this process's block, when nothing needs the store. */
@@ -317,15 +370,16 @@ export class SyncSessions {
     const held = entry.block;
     let block: Block;
     let written: SessionState;
-    if (decision.opened === null && held !== null && held.sessionId === sessionId && held.next <= held.to) {
-      block = { ...held, next: held.next + 1 }; // activity only: the store hears of it
+    const reserved = decision.opened !== null || held === null || held.sessionId !== sessionId || !hasIndexes(held);
+    if (!reserved) {
+      block = { ...held!, next: held!.next + 1 }; // activity only: the store hears of it
       written = { ...stored!, lastActivityAt: Math.max(stored!.lastActivityAt, event.now), lastUid: decision.state.lastUid };
     } else {
       const from = decision.state.eventIndex;
       // Blocks grow only for a burst in this process alone: when another process reserved since (it serves the
       // key too), one index at a time keeps the key's indexes contiguous.
       const fresh = held === null || held.sessionId !== sessionId || stored!.eventIndex !== held.to || performance.now() - held.at > BURST_MS;
-      const size = fresh ? 1 : Math.min(held.size * 2, this.parts.store.indexBlock);
+      const size = Math.max(fresh ? 1 : Math.min(held.size * 2, this.parts.store.indexBlock), entry.want);
       const to = Math.min(from + size - 1, MAX_INDEX);
       block = { sessionId, next: from + 1, to, size, at: performance.now() };
       const lastActivityAt = decision.opened === null ? Math.max(stored!.lastActivityAt, event.now) : decision.state.lastActivityAt;
@@ -333,13 +387,64 @@ export class SyncSessions {
     }
     const next: SharedSessionRecord = { userId: decision.state.userId, session: written, anonymous, pending: null };
     tx.write(slot.key, next);
-    return { record: next, seen, block, state: { ...decision.state, eventIndex: block.next - 1 }, opened: decision.opened, ended: decision.ended };
+    return { record: next, seen, block, reserved, state: { ...decision.state, eventIndex: block.next - 1 }, opened: decision.opened, ended: decision.ended };
+  }
+
+  /** The loaded keys' reservations, in one transaction; while the store fails, the events decide (and report it). */
+  #reserveLoaded(loads: Array<{ slot: Slot; now: number }>): void {
+    if (this.#outage) return;
+    const loaded = loads.flatMap(({ slot, now }) => {
+      const entry = this.#entries.get(slot.key);
+      return entry === undefined || entry.local || slot.fresh ? [] : [{ slot, now, entry }];
+    });
+    if (loaded.length === 0) return;
+    let seen = -1;
+    const plans = this.parts.store.transact((tx) => {
+      seen = this.parts.store.changeCount();
+      return loaded.map(({ slot, now, entry }) => this.#ahead(slot, entry, now, tx));
+    }, true);
+    loaded.forEach(({ slot, entry }, i) => {
+      const plan = plans[i];
+      if (plan === null || plan === undefined) return;
+      entry.record = plan.record;
+      entry.seen = seen;
+      entry.block = plan.block;
+      if (plan.block !== null && plan.block.to - plan.block.next + 1 >= entry.want) entry.want = 0; // the request's indexes are held
+      slot.userId = plan.record.userId;
+      slot.anonymous = plan.record.anonymous;
+    });
+  }
+
+  /**
+   * Inside the loads' transaction: the key's session, if it goes on at `now` (else `null`: the first event
+   * decides), with the request's indexes reserved and its activity written unless this process holds them
+   * and the store knows the activity.
+   */
+  #ahead(slot: Slot, entry: Entry, now: number, tx: RecordTransaction): { record: SharedSessionRecord; block: Block | null } | null {
+    const record = this.#checked(slot.key, tx.read(slot.key));
+    const stored = record?.session;
+    if (record == null || stored == null || stored.ended === true) return null;
+    const current = this.#merged(slot, stored);
+    if (this.#force(slot, record, current) !== null || expiryReason(current, now, slot.background, this.parts.policy) !== null) return null;
+    const held = entry.block !== null && entry.block.sessionId === stored.sessionId && hasIndexes(entry.block) ? entry.block : null;
+    const holds = held === null ? 0 : held.to - held.next + 1;
+    if (holds >= entry.want && now - stored.lastActivityAt <= this.#slack) return { record, block: held };
+    let block = held;
+    let to = stored.eventIndex;
+    if (holds < entry.want && (held === null || held.to === stored.eventIndex)) {
+      to = Math.min(stored.eventIndex + entry.want - holds, MAX_INDEX); // follows the held indexes, or starts a block
+      block = { sessionId: stored.sessionId, next: held?.next ?? stored.eventIndex + 1, to, size: entry.want, at: performance.now() };
+    }
+    const next: SharedSessionRecord = { ...record, session: { ...stored, eventIndex: to, lastActivityAt: Math.max(stored.lastActivityAt, now) } };
+    tx.write(slot.key, next);
+    return { record: next, block };
   }
 
   /** A committed decision: this process reports the end and the start it made (no other process can). */
   #apply(slot: Slot, entry: Entry, plan: Plan): SyncCounted {
     entry.record = plan.record;
     entry.seen = plan.seen;
+    if (plan.reserved) entry.want = 0; // it took what load() asked
     entry.block = plan.block;
     entry.local = false;
     slot.fresh = false;
@@ -423,10 +528,12 @@ export class SyncSessions {
   }
 
   /** Cached keys whose session has timed out by this process's view (its background state, its activity). */
-  #cachedIdleKeys(now: number): Array<{ key: string | undefined; lastActivityAt?: number }> {
+  #cachedIdleKeys(now: number, deadline: number): Array<{ key: string | undefined; lastActivityAt?: number }> {
     const { slots, policy } = this.parts;
     const keys: Array<{ key: string | undefined }> = [];
-    for (const [key, entry] of this.#entries) {
+    let seen = 0;
+    for (const [key, entry] of this.#entries) { // the least recently used first
+      if (++seen % 256 === 0 && performance.now() > deadline) break;
       const stored = entry.record?.session;
       const slot = slots.get(key);
       if (entry.local || stored == null || stored.ended === true || slot === undefined) continue;
@@ -436,12 +543,17 @@ export class SyncSessions {
     return keys;
   }
 
-  /** Ends the keys' sessions that have expired, in one transaction; reports each end here. */
-  #endExpired(keys: Array<string | undefined>, now: number): void {
+  /**
+   * Ends the keys' sessions that have expired, in one transaction that takes no further key after
+   * `deadline`; reports each end here. Returns how many keys it looked at (the first ones).
+   */
+  #endExpired(keys: Array<string | undefined>, now: number, deadline: number): number {
     const { slots, policy, lifecycle, store } = this.parts;
+    let done = 0;
     const ends = store.transact((tx) => {
       const found: Array<{ key: string | undefined; record: SharedSessionRecord; session: SessionState; reason: SessionEndReason }> = [];
-      for (const key of keys) {
+      for (done = 0; done < keys.length && (done === 0 || performance.now() < deadline); done++) {
+        const key = keys[done];
         const record = this.#checked(key, tx.read(key));
         const stored = record?.session;
         if (record == null || stored == null || stored.ended === true) continue;
@@ -463,6 +575,7 @@ export class SyncSessions {
       const entry = this.#entries.get(key);
       if (entry !== undefined) entry.seen = -1;
     }
+    return done;
   }
 
   /** A write of the key's record outside an event; false (nothing written) when the store cannot be written now. */

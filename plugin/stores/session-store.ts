@@ -185,8 +185,9 @@ export interface SyncSessionStore extends SessionStore {
   /** Runs `body` in one write transaction: all of its writes, or none. `wait`: wait for another writer up to the store's bound, else fail at once. */
   transact<T>(body: (tx: RecordTransaction) => T, wait: boolean): T;
   /**
-   * Keys whose session is live (not ended) and was last active before `before` and at or after `from` (ms),
-   * the longest idle first, with that time; at most `limit`.
+   * Keys whose session may be idle, at most `limit`: every live (not ended) session last active before
+   * `before` is listed, at a time at or after `from` (ms) and never later than its last activity, the earliest
+   * first, with that time. A key listed may have been active since: the caller checks its record.
    */
   idleKeys(before: number, limit: number, from: number): Array<{ key: string | undefined; lastActivityAt: number }>;
   /** Deletes up to `limit` keyed records (never the default session's) last active before `before`; returns how many. */

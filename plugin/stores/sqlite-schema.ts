@@ -3,7 +3,7 @@ import { SessionStoreForeignFileError } from './session-document.js';
 import { isCorrupt, withBusyRetry, type SqliteDatabase } from './sqlite-driver.js';
 
 /** The schema this version writes; a later release that changes it adds a step to `MIGRATIONS`. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 export const SESSIONS_TABLE = 'snowplow_client_sessions';
 export const META_TABLE = 'snowplow_client_session_meta';
 const IDLE_INDEX = 'snowplow_client_sessions_idle';
@@ -13,9 +13,11 @@ const HEADER = Buffer.from('SQLite format 3\0', 'latin1');
 /**
  * One row per key (`''` is the default session). `event_index` is the highest index handed out to any
  * process. The index serves the checker's two queries: live sessions idle past a timeout, and records
- * idle past the retention.
+ * idle past the retention. It lists each key at `listed_activity_at`, which is `last_activity_at` as of the
+ * key's last listing and never later (version 2: writes that only move a live session's activity leave the
+ * index alone; see sqlite-records.ts).
  */
-const SCHEMA_V1 = `
+const SCHEMA = `
 CREATE TABLE ${META_TABLE} (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE ${SESSIONS_TABLE} (
   key TEXT PRIMARY KEY NOT NULL,
@@ -31,14 +33,23 @@ CREATE TABLE ${SESSIONS_TABLE} (
   last_uid TEXT,
   ended INTEGER NOT NULL DEFAULT 0,
   anonymous INTEGER NOT NULL DEFAULT 0,
-  pending TEXT
+  pending TEXT,
+  listed_activity_at INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX ${IDLE_INDEX} ON ${SESSIONS_TABLE} (ended, last_activity_at);
+CREATE INDEX ${IDLE_INDEX} ON ${SESSIONS_TABLE} (ended, listed_activity_at);
 INSERT INTO ${META_TABLE} (name, value) VALUES ('format', 'snowplow-client-session'), ('schema_version', '${SCHEMA_VERSION}');
 `;
 
-/** Steps from each older schema version to the next (none yet: version 1 is the first). */
-const MIGRATIONS: Record<number, string> = {};
+/** Steps from each older schema version to the next, each run in the transaction that opens the file. */
+const MIGRATIONS: Record<number, string> = {
+  // 1 → 2: the idle index lists keys at `listed_activity_at` instead of `last_activity_at`.
+  1: `
+DROP INDEX ${IDLE_INDEX};
+ALTER TABLE ${SESSIONS_TABLE} ADD COLUMN listed_activity_at INTEGER NOT NULL DEFAULT 0;
+UPDATE ${SESSIONS_TABLE} SET listed_activity_at = last_activity_at;
+CREATE INDEX ${IDLE_INDEX} ON ${SESSIONS_TABLE} (ended, listed_activity_at);
+`,
+};
 
 /** A database of this store whose pages cannot be read: moved aside. */
 export class CorruptDatabaseError extends Error {}
@@ -78,7 +89,7 @@ export function prepareSchema(db: SqliteDatabase, path: string, busyTimeout: num
   // Another process may be switching the new file to WAL or creating the tables at this moment: wait for it.
   withBusyRetry(() => checkAndCreate(db, path), busyTimeout, 'opening the session database');
   db.prepare(`SELECT key FROM ${SESSIONS_TABLE} LIMIT 1`).get();
-  db.prepare(`SELECT key FROM ${SESSIONS_TABLE} WHERE ended = 0 ORDER BY ended, last_activity_at LIMIT 1`).get();
+  db.prepare(`SELECT key FROM ${SESSIONS_TABLE} WHERE ended = 0 ORDER BY ended, listed_activity_at LIMIT 1`).get();
 }
 
 function checkAndCreate(db: SqliteDatabase, path: string): void {
@@ -94,7 +105,7 @@ function checkAndCreate(db: SqliteDatabase, path: string): void {
 function migrate(db: SqliteDatabase, path: string): void {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(META_TABLE) !== undefined;
   if (!hasMeta) {
-    db.exec(SCHEMA_V1);
+    db.exec(SCHEMA);
     return;
   }
   const version = Number(db.prepare(`SELECT value FROM ${META_TABLE} WHERE name = 'schema_version'`).pluck().get());

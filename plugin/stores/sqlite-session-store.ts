@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LOG } from '@snowplow/tracker-core';
-import type { SessionEndReason, SessionState } from '../session/state.js';
+import type { SessionState } from '../session/state.js';
 import { readStoredSession } from '../session/stored-session.js';
 import { describeError } from '../util/describe-error.js';
 import { LowdbSessionStore } from './lowdb-session-store.js';
@@ -16,7 +16,8 @@ import {
   type SyncSessionStore,
 } from './session-store.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
-import { loadBetterSqlite3, sqliteCode, withBusyRetry, type SqliteDatabase, type SqliteStatement } from './sqlite-driver.js';
+import { loadBetterSqlite3, sqliteCode, withBusyRetry, type SqliteDatabase } from './sqlite-driver.js';
+import { recordOf, SessionRows, type Row } from './sqlite-records.js';
 import { inspectFile, isCorruptOpen, moveAside, prepareSchema, SESSIONS_TABLE } from './sqlite-schema.js';
 
 export interface SqliteSessionStoreOptions {
@@ -59,36 +60,7 @@ export interface LowdbImport {
 }
 
 const DEFAULT_KEY = '';
-const COLUMNS = 'key, user_id, session_id, previous_session_id, session_index, event_index, first_event_id, first_event_timestamp, started_at, last_activity_at, last_uid, ended, anonymous, pending';
-const UPSERT = `INSERT INTO ${SESSIONS_TABLE} (${COLUMNS}) VALUES (${COLUMNS.split(', ').map(() => '?').join(', ')})
-  ON CONFLICT(key) DO UPDATE SET ${COLUMNS.split(', ').slice(1).map((c) => `${c} = excluded.${c}`).join(', ')}`;
 const TRANSIENT = /^(EACCES|EPERM|EROFS|ENOSPC|EDQUOT|EIO|SQLITE_CANTOPEN|SQLITE_READONLY|SQLITE_FULL|SQLITE_IOERR|SQLITE_BUSY|SQLITE_LOCKED)/;
-
-interface Row {
-  key: string;
-  user_id: string;
-  session_id: string | null;
-  previous_session_id: string | null;
-  session_index: number | null;
-  event_index: number | null;
-  first_event_id: string | null;
-  first_event_timestamp: string | null;
-  started_at: number | null;
-  last_activity_at: number;
-  last_uid: string | null;
-  ended: number;
-  anonymous: number;
-  pending: string | null;
-}
-
-interface Statements {
-  read: SqliteStatement;
-  upsert: SqliteStatement;
-  remove: SqliteStatement;
-  idle: SqliteStatement;
-  prune: SqliteStatement;
-  dataVersion: SqliteStatement;
-}
 
 /**
  * Sessions in a SQLite database (better-sqlite3, WAL), shared by every process of one host that opens the
@@ -106,7 +78,7 @@ export class SqliteSessionStore implements SyncSessionStore {
   readonly #logger: { warn(message: string): void };
   readonly #driver: ReturnType<typeof loadBetterSqlite3>;
   #db: SqliteDatabase | undefined;
-  #statements: Statements | undefined;
+  #rows: SessionRows | undefined;
   #run: ((body: (tx: RecordTransaction) => unknown) => unknown) | undefined;
   #checkpointer: SqliteCheckpointer | undefined;
   #closed = false;
@@ -145,12 +117,12 @@ export class SqliteSessionStore implements SyncSessionStore {
   }
 
   changeCount(): number {
-    return this.#use().dataVersion.get() as number;
+    return this.#use().dataVersion();
   }
 
   readRecord(key: string | undefined): SharedSessionRecord | null {
-    const row = withBusyRetry(() => this.#use().read.get(key ?? DEFAULT_KEY), this.busyTimeout, 'a session read') as Row | undefined;
-    return row === undefined ? null : recordOf(row);
+    const rows = this.#use();
+    return withBusyRetry(() => rows.get(key), this.busyTimeout, 'a session read');
   }
 
   transact<T>(body: (tx: RecordTransaction) => T, wait: boolean): T {
@@ -158,14 +130,21 @@ export class SqliteSessionStore implements SyncSessionStore {
     return withBusyRetry(() => this.#run!(body), wait ? this.busyTimeout : 0, 'a session write') as T;
   }
 
+  /**
+   * The idle index lists a key at an activity that may be older than its own (see SessionRows): keys found
+   * listed behind their activity are listed again at it, so the next query passes them by.
+   */
   idleKeys(before: number, limit: number, from: number): Array<{ key: string | undefined; lastActivityAt: number }> {
-    const rows = withBusyRetry(() => this.#use().idle.all(before, from, limit), 0, 'the idle sessions query') as Array<{ key: string; last_activity_at: number }>;
-    return rows.map((row) => ({ key: row.key === DEFAULT_KEY ? undefined : row.key, lastActivityAt: row.last_activity_at }));
+    const rows = this.#use();
+    const found = withBusyRetry(() => rows.idle(before, from, limit), 0, 'the idle sessions query');
+    const behind = found.filter((row) => row.last_activity_at > row.listed_activity_at).map((row) => row.key);
+    if (behind.length > 0) this.transact(() => rows.relist(behind), false);
+    return found.map((row) => ({ key: row.key === DEFAULT_KEY ? undefined : row.key, lastActivityAt: row.listed_activity_at }));
   }
 
   pruneIdle(before: number, limit: number): number {
-    const { prune } = this.#use();
-    return this.transact(() => prune.run(before, limit).changes, false);
+    const rows = this.#use();
+    return this.transact(() => rows.prune(before, limit), false);
   }
 
   getSession(key?: string): SessionState | null {
@@ -229,9 +208,9 @@ export class SqliteSessionStore implements SyncSessionStore {
     this.#db = undefined;
   }
 
-  #use(): Statements {
+  #use(): SessionRows {
     this.open();
-    return this.#statements!;
+    return this.#rows!;
   }
 
   /** Creates or checks the file, then the database; a corrupt database of this store is moved aside once. */
@@ -264,71 +243,15 @@ export class SqliteSessionStore implements SyncSessionStore {
   #start(db: SqliteDatabase): void {
     db.pragma('wal_autocheckpoint = 0'); // the checkpointer thread does it, off the event loop
     db.pragma('journal_size_limit = 67108864');
-    const statements: Statements = {
-      read: db.prepare(`SELECT * FROM ${SESSIONS_TABLE} WHERE key = ?`),
-      upsert: db.prepare(UPSERT),
-      remove: db.prepare(`DELETE FROM ${SESSIONS_TABLE} WHERE key = ?`),
-      idle: db.prepare(`SELECT key, last_activity_at FROM ${SESSIONS_TABLE} WHERE ended = 0 AND last_activity_at < ? AND last_activity_at >= ? ORDER BY ended, last_activity_at LIMIT ?`),
-      prune: db.prepare(
-        `DELETE FROM ${SESSIONS_TABLE} WHERE key IN (SELECT key FROM ${SESSIONS_TABLE} WHERE ended IN (0, 1) AND last_activity_at < ? AND key <> '' ORDER BY ended, last_activity_at LIMIT ?)`,
-      ),
-      dataVersion: db.prepare('PRAGMA data_version').pluck(),
-    };
-    const tx: RecordTransaction = {
-      read: (key) => {
-        const row = statements.read.get(key ?? DEFAULT_KEY) as Row | undefined;
-        return row === undefined ? null : recordOf(row);
-      },
-      write: (key, record) => {
-        if (record === null) statements.remove.run(key ?? DEFAULT_KEY);
-        else statements.upsert.run(...rowOf(key ?? DEFAULT_KEY, record));
-      },
-    };
-    this.#run = db.transaction((body: (tx: RecordTransaction) => unknown) => body(tx)).immediate;
-    this.#statements = statements;
+    const rows = new SessionRows(db);
+    this.#run = db.transaction((body: (tx: RecordTransaction) => unknown) => {
+      rows.begin();
+      return body(rows.tx);
+    }).immediate;
+    this.#rows = rows;
     this.#db = db;
     this.#checkpointer = new SqliteCheckpointer(this.#driver.path, this.file, () => db.pragma('wal_autocheckpoint = 1000'));
   }
-}
-
-function recordOf(row: Row): SharedSessionRecord {
-  const session: SessionState | null =
-    row.session_id === null
-      ? null
-      : {
-          userId: row.user_id,
-          sessionId: row.session_id,
-          previousSessionId: row.previous_session_id,
-          sessionIndex: row.session_index as number,
-          eventIndex: row.event_index as number,
-          firstEventId: row.first_event_id,
-          firstEventTimestamp: row.first_event_timestamp,
-          startedAt: row.started_at as number,
-          lastActivityAt: row.last_activity_at,
-          lastUid: row.last_uid,
-          ...(row.ended === 1 ? { ended: true } : {}),
-        };
-  return { userId: row.user_id, session, anonymous: row.anonymous === 1, pending: row.pending as SessionEndReason | null };
-}
-
-function rowOf(key: string, record: SharedSessionRecord): unknown[] {
-  const s = record.session;
-  return [
-    key,
-    record.userId,
-    s?.sessionId ?? null,
-    s?.previousSessionId ?? null,
-    s?.sessionIndex ?? null,
-    s?.eventIndex ?? null,
-    s?.firstEventId ?? null,
-    s?.firstEventTimestamp ?? null,
-    s?.startedAt ?? null,
-    s?.lastActivityAt ?? Date.now(),
-    s?.lastUid ?? null,
-    s === null || s.ended === true ? 1 : 0, // a record without a live session is never an idle candidate
-    record.anonymous ? 1 : 0,
-    record.pending,
-  ];
 }
 
 /** The default session's identity from a corrupt database, when its row can still be read (`null`: it cannot). */

@@ -2,8 +2,9 @@
  * One SQLite-store measurement in a fresh process (prints JSON):
  *   node sqlite-child.js startup <file>                                  createClientSession's time and heap growth
  *   node sqlite-child.js events <memory|sqlite> <file> <keys> <events> <indexBlock>   µs per event, 5 rounds after a warm-up
- *   node sqlite-child.js delay <file> <keys>                             event-loop delay at 2000 events/s for 10 s on random
- *                                                                        keys, with the checker every second (it ends and prunes)
+ *   node sqlite-child.js delay <memory|sqlite> <file> <keys>             event-loop delay at 2000 events/s for 10 s on random
+ *                                                                        keys; SQLite with the checker every second (it ends and
+ *                                                                        prunes), the memory store (same keys) without: the noise floor
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildStructEvent, trackerCore } from '@snowplow/tracker-core';
@@ -52,10 +53,13 @@ if (mode === 'startup') {
   await session.close();
   process.stdout.write(`${JSON.stringify({ perEvent })}\n`);
 } else if (mode === 'delay') {
-  const [file, keyText] = args as [string, string];
+  const [kind, file, keyText] = args as [string, string, string];
   const keys = Number(keyText);
   let ended = 0;
-  const session = await createClientSession({ store: new SqliteSessionStore({ file }), ...keyed, checkInterval: 1, retention: 30 * 24 * 3600, onSessionEnd: () => void ended++ });
+  const store = kind === 'memory' ? memoryStore(keys) : new SqliteSessionStore({ file });
+  const checker = kind === 'memory' ? {} : { checkInterval: 1, retention: 30 * 24 * 3600 };
+  const session = await createClientSession({ store, ...keyed, ...checker, onSessionEnd: () => void ended++ });
+  gc();
   const core = trackerCore({ base64: true, corePlugins: [session.plugin] });
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
