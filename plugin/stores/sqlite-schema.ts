@@ -86,10 +86,17 @@ export function inspectFile(path: string): { exists: boolean; ours: boolean } {
  * first row of the table and of its index, which finds a corrupt database's broken root pages.
  */
 export function prepareSchema(db: SqliteDatabase, path: string, busyTimeout: number): void {
-  // Another process may be switching the new file to WAL or creating the tables at this moment: wait for it.
-  withBusyRetry(() => checkAndCreate(db, path), busyTimeout, 'opening the session database');
-  db.prepare(`SELECT key FROM ${SESSIONS_TABLE} LIMIT 1`).get();
-  db.prepare(`SELECT key FROM ${SESSIONS_TABLE} WHERE ended = 0 ORDER BY ended, listed_activity_at LIMIT 1`).get();
+  // Another process may be switching the new file to WAL, creating the tables, or recovering the WAL of a
+  // killed process (SQLITE_BUSY_RECOVERY, even for a read) at this moment: wait for it.
+  withBusyRetry(
+    () => {
+      checkAndCreate(db, path);
+      db.prepare(`SELECT key FROM ${SESSIONS_TABLE} LIMIT 1`).get();
+      db.prepare(`SELECT key FROM ${SESSIONS_TABLE} WHERE ended = 0 ORDER BY ended, listed_activity_at LIMIT 1`).get();
+    },
+    busyTimeout,
+    'opening the session database',
+  );
 }
 
 function checkAndCreate(db: SqliteDatabase, path: string): void {

@@ -117,7 +117,8 @@ export class SqliteSessionStore implements SyncSessionStore {
   }
 
   changeCount(): number {
-    return this.#use().dataVersion();
+    const rows = this.#use();
+    return withBusyRetry(() => rows.dataVersion(), this.busyTimeout, 'a session read');
   }
 
   readRecord(key: string | undefined): SharedSessionRecord | null {
