@@ -15,7 +15,7 @@ import { SyncSessions } from './session/sync-sessions.js';
 import { endSession, type SessionState } from './session/state.js';
 import { readStartupSessions } from './session/startup.js';
 import { DEFAULT_STORE_FILE, LowdbSessionStore } from './stores/lowdb-session-store.js';
-import { isSyncStore, type SessionStore } from './stores/session-store.js';
+import { isSyncStore, type SessionStore, type SyncSessionStore } from './stores/session-store.js';
 import { connectMiddleware, fastifyPlugin, koaMiddleware, withRequestSession, type ConnectMiddleware, type FastifyRequestLike, type FastifySessionPlugin, type KoaContextLike, type KoaSessionMiddleware, type NodeRequestLike, type RequestWithHeaders } from './web/framework-adapters.js';
 import { RequestSessions, type AdapterOptions, type KeyOf, type RequestOptions } from './web/request-sessions.js';
 import type { Visitor } from './web/visitor.js';
@@ -131,15 +131,7 @@ class SessionController implements ClientSession {
     this.#slots = slots;
     this.#reservations = reservations;
     this.#startedAt = this.#clock();
-    this.#writer = new SessionWriter(
-      store,
-      (error) => {
-        logFailure(logger, 'snowplow-client-session: cannot write the session store; tracking goes on from memory and the write is retried', error);
-        safeCall(logger, 'onError', options.onError, error);
-      },
-      () => logger.warn('snowplow-client-session: the session store is writable again'),
-      config.writeInterval,
-    );
+    this.#writer = storeWriter(store, options, logger, config.writeInterval);
     const commit = (slot: Slot, state: SessionState, write: WriteMode = 'paced') => this.#commit(slot, state, write);
     const lifecycle = new SessionLifecycle(options, config.sessionEvents, store.storageMechanism, logger, commit);
     this.#lifecycle = lifecycle;
@@ -155,20 +147,7 @@ class SessionController implements ClientSession {
             apply: (key, outcome) => this.#applyLease(key, outcome),
           });
     const { policy, atomicSessionFields, retention } = config;
-    this.#sync = isSyncStore(store)
-      ? new SyncSessions({
-          store,
-          slots,
-          lifecycle,
-          policy,
-          storageMechanism: store.storageMechanism,
-          logger,
-          onError: (error) => safeCall(logger, 'onError', options.onError, error),
-          restartedAt: config.continueSessionOnRestart ? null : this.#startedAt,
-          retention,
-          cacheSize: store.cacheSize,
-        })
-      : null;
+    this.#sync = isSyncStore(store) ? this.#syncSessions(store, options, lifecycle) : null;
     this.#sessionizer = new EventSessionizer({
       slots,
       reservations,
@@ -205,6 +184,23 @@ class SessionController implements ClientSession {
       beforeTrack: (pb) => this.#sessionizer.beforeTrack(pb),
       afterTrack: (payload) => this.#sessionizer.afterTrack(payload),
     };
+  }
+
+  /** A synchronous store's sessions (SQLite): read and written in the store's transactions, key by key. */
+  #syncSessions(store: SyncSessionStore, options: ClientSessionOptions, lifecycle: SessionLifecycle): SyncSessions {
+    const { policy, retention, continueSessionOnRestart } = this.#config;
+    return new SyncSessions({
+      store,
+      slots: this.#slots,
+      lifecycle,
+      policy,
+      storageMechanism: store.storageMechanism,
+      logger: this.#logger,
+      onError: (error) => safeCall(this.#logger, 'onError', options.onError, error),
+      restartedAt: continueSessionOnRestart ? null : this.#startedAt,
+      retention,
+      cacheSize: store.cacheSize,
+    });
   }
 
   run<T>(key: string, fn: () => T, options: { uid?: string | null } = {}): T {
@@ -418,4 +414,17 @@ class SessionController implements ClientSession {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   return typeof value === 'string' ? JSON.stringify(value) : typeof value;
+}
+
+/** The store's paced writer: a failed write is logged, reported to `onError` and retried. */
+function storeWriter(store: SessionStore, options: ClientSessionOptions, logger: SessionLogger, writeInterval: number): SessionWriter {
+  return new SessionWriter(
+    store,
+    (error) => {
+      logFailure(logger, 'snowplow-client-session: cannot write the session store; tracking goes on from memory and the write is retried', error);
+      safeCall(logger, 'onError', options.onError, error);
+    },
+    () => logger.warn('snowplow-client-session: the session store is writable again'),
+    writeInterval,
+  );
 }

@@ -27,20 +27,14 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const REQUEST_SLACK_MS = 10_000;
 
 export async function waitCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, {
+  const { values } = parseCommandLine(argv, {
     url: { type: 'string' },
     query: { type: 'string' },
     count: { type: 'string' },
     timeout: { type: 'string' },
     since: { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help === true) {
-    process.stdout.write(`${WAIT_USAGE}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  }, { most: 0 });
   const url = String(values.url ?? 'http://127.0.0.1:9090').replace(/\/+$/, '');
   if (!URL.canParse(url)) throw new UsageError(`--url must be a URL such as http://127.0.0.1:9090, got ${url}`);
   const query = parseQuery(values.query as string | undefined);

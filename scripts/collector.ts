@@ -38,7 +38,7 @@ Runs until interrupted (Ctrl-C). Exit codes: 0 stopped, 2 usage error or the por
 npm run collector -- wait [options] waits for events on a running collector (see wait --help).`;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseCommandLine(process.argv.slice(2), {
+  const { values } = parseCommandLine(process.argv.slice(2), {
     port: { type: 'string' },
     host: { type: 'string' },
     schemas: { type: 'string', multiple: true },
@@ -53,13 +53,7 @@ async function main(): Promise<number> {
     config: { type: 'string' },
     'max-json-depth': { type: 'string' },
     'accept-invalid': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  }, { most: 0 });
   if (values['output-json'] === true && values['output-tsv'] === true) throw new UsageError('choose one of --output-json and --output-tsv');
   const output = values['output-json'] === true ? 'json' : values['output-tsv'] === true ? 'tsv' : undefined;
   // With an output format, stdout carries events only: the collector's own messages go to stderr, as Micro's logs do.

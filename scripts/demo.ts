@@ -37,17 +37,11 @@ interface Step {
 }
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseCommandLine(process.argv.slice(2), {
+  const { values } = parseCommandLine(process.argv.slice(2), {
     collector: { type: 'string' },
     serve: { type: 'boolean' },
     port: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  }, { most: 0 });
   const serve = values.serve === true;
   if (serve && values.collector !== undefined) throw new UsageError('--serve keeps the embedded collector up: it cannot be used with --collector');
   if (values.port !== undefined && !serve) throw new UsageError('--port is the embedded collector\'s port with --serve');

@@ -40,14 +40,8 @@ async function main(): Promise<number> {
     json: { type: 'boolean' },
     bigquery: { type: 'boolean' },
     resolver: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
     ...CI_REPORT_OPTIONS,
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 1) throw new UsageError(`one repository at a time, got ${positionals.length}`);
+  }, { most: 1, noun: 'repository' });
   const skipChecks = commaList(values['skip-checks']);
   const skipSchemas = commaList(values['skip-schemas']);
   const badUri = skipSchemas.find((uri) => parseIgluUri(uri) === null);

@@ -74,13 +74,8 @@ async function main(): Promise<number> {
     'max-json-depth': { type: 'string' },
     'accept-invalid': { type: 'boolean' },
     lookup: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
     ...CI_REPORT_OPTIONS,
   });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
   const { maxJsonDepth, rules } = await enrichRulesOf(values);
   if (values.lookup !== undefined) return lookUp(values.lookup as string, values, maxJsonDepth);
   if (positionals.length === 0) throw new UsageError('no input: give one or more paths, or - for standard input');

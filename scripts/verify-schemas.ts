@@ -38,14 +38,8 @@ async function main(): Promise<number> {
     target: { type: 'string' },
     base: { type: 'string' },
     json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
     ...CI_REPORT_OPTIONS,
-  });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return EXIT.ok;
-  }
-  if (positionals.length > 1) throw new UsageError(`one repository at a time, got ${positionals.length}`);
+  }, { most: 1, noun: 'repository' });
   const target = (values.target as string | undefined) ?? 'parquet';
   if (!EVOLUTION_TARGETS.includes(target as EvolutionTarget)) throw new UsageError(`--target must be ${EVOLUTION_TARGETS.join(' or ')}, got ${target}`);
   const ci = ciOptionsOf(values);

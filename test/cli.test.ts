@@ -159,3 +159,33 @@ describe('lint:schemas', () => {
     expect(run).toMatchObject({ code: 2, stderr: 'lint:schemas: cannot read /nonexistent/repo: no such file or directory: /nonexistent/repo\n' });
   });
 });
+
+describe('every command', () => {
+  it.each([
+    ['validate', [], /^Usage: /],
+    ['lint-schemas', [], /^Usage: npm run lint:schemas/],
+    ['verify-schemas', [], /^Usage: /],
+    ['collector', [], /^Usage: /],
+    ['collector', ['wait'], /^Usage: npx snowplow-collector wait/],
+    ['demo', [], /^Usage: /],
+  ])('%s %p --help and -h print the usage on stdout and exit 0, running nothing', async (script, before, usage) => {
+    for (const flag of ['--help', '-h']) {
+      const run = await runCli(script, [...before, flag]);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      expect(run.stdout).toMatch(usage);
+      expect(run.stdout).toMatch(/-h, --help/);
+    }
+  });
+
+  it.each([
+    ['collector', ['extra'], /unexpected argument extra/],
+    ['collector', ['wait', 'extra'], /unexpected argument extra/],
+    ['demo', ['extra'], /unexpected argument extra/],
+    ['verify-schemas', ['a', 'b'], /one repository at a time, got 2/],
+  ])('%s %p: an argument it does not take exits 2 with the usage', async (script, args, message) => {
+    const run = await runCli(script, args);
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/Usage: /);
+  });
+});

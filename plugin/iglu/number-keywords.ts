@@ -14,7 +14,7 @@
  * 2^63). Bounds are compared on doubles, and on decimals only where the doubles are equal: rounding keeps
  * order, so that is the only case where doubles and decimals can disagree.
  */
-import { _, str, type CodeKeywordDefinition, type FuncKeywordDefinition } from 'ajv';
+import { _, str, type Code, type CodeKeywordDefinition, type FuncKeywordDefinition, type KeywordCxt } from 'ajv';
 import type { DataValidationCxt, KeywordErrorCxt } from 'ajv/dist/types/index.js';
 import type { IgluAjv } from './ajv.js';
 import { compareNumberTexts, isDecimalMultiple, isIntegerText, parseDecimal } from './decimal.js';
@@ -69,39 +69,33 @@ const multipleOfError = {
   params: ({ schemaCode }: KeywordErrorCxt) => _`{multipleOf: ${schemaCode}}`,
 };
 
+/** `multipleOf` whose verdict is `isMultiple(…)`, given the data's code, the divisor's text and plan. */
+function multipleOfKeyword(isMultiple: (cxt: KeywordCxt, plan: { scale: number; factor: number }, divisor: string) => Code): CodeKeywordDefinition {
+  return {
+    keyword: 'multipleOf',
+    type: 'number',
+    schemaType: 'number',
+    error: multipleOfError,
+    code(cxt) {
+      const divisor = constantText(cxt);
+      cxt.fail(_`!${isMultiple(cxt, multipleOfPlan(divisor), divisor)}`);
+    },
+  };
+}
+
 /** `multipleOf` on doubles from exact tokens: integer arithmetic where it is exact, decimals otherwise. */
-const fastMultipleOf: CodeKeywordDefinition = {
-  keyword: 'multipleOf',
-  type: 'number',
-  schemaType: 'number',
-  error: multipleOfError,
-  code(cxt) {
-    const divisor = constantText(cxt);
-    const plan = multipleOfPlan(divisor);
-    const isMultiple = cxt.gen.scopeValue('func', { ref: isMultipleOfDouble });
-    cxt.fail(_`!${isMultiple}(${cxt.data}, ${plan.scale}, ${plan.factor}, ${divisor})`);
-  },
-};
+const fastMultipleOf = multipleOfKeyword((cxt, plan, divisor) => {
+  const isMultiple = cxt.gen.scopeValue('func', { ref: isMultipleOfDouble });
+  return _`${isMultiple}(${cxt.data}, ${plan.scale}, ${plan.factor}, ${divisor})`;
+});
 
 /** `multipleOf` on the kept text where there is one. */
-const exactMultipleOf: CodeKeywordDefinition = {
-  keyword: 'multipleOf',
-  type: 'number',
-  schemaType: 'number',
-  error: multipleOfError,
-  code(cxt) {
-    const divisor = constantText(cxt);
-    const plan = multipleOfPlan(divisor);
-    const isMultiple = cxt.gen.scopeValue('func', { ref: isMultipleOfText });
-    const { parentData, parentDataProperty } = cxt.it;
-    cxt.fail(_`!${isMultiple}(${cxt.data}, ${parentData}, ${parentDataProperty}, ${plan.scale}, ${plan.factor}, ${divisor})`);
-  },
-};
+const exactMultipleOf = multipleOfKeyword((cxt, plan, divisor) => {
+  const isMultiple = cxt.gen.scopeValue('func', { ref: isMultipleOfText });
+  const { parentData, parentDataProperty } = cxt.it;
+  return _`${isMultiple}(${cxt.data}, ${parentData}, ${parentDataProperty}, ${plan.scale}, ${plan.factor}, ${divisor})`;
+});
 
-/**
- * A divisor `factor × 10^-log10(scale)` with both parts small enough for exact double arithmetic
- * (factor below 2^53, scale at most 10^22), or scale 0 when it is not: then only decimals are used.
- */
 function multipleOfPlan(divisor: string): { scale: number; factor: number } {
   const d = parseDecimal(divisor);
   if (d === null || d.digits === '' || d.digits.length > 15) return { scale: 0, factor: 0 };

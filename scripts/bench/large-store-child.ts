@@ -4,10 +4,10 @@
  * in the middle for lowdb) while `monitorEventLoopDelay` records how long the event loop was held up.
  *   node large-store-child.js <lowdb|memory> <file> <keys>
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { buildStructEvent, trackerCore } from '@snowplow/tracker-core';
+import { trackerCore } from '@snowplow/tracker-core';
 import { createClientSession, LowdbSessionStore, MemorySessionStore } from '../../plugin/index.js';
 import { SessionDocumentFile } from '../../plugin/stores/session-document.js';
+import { trackPaced } from './paced-events.js';
 
 const [kind, file, keyText] = process.argv.slice(2) as [string, string, string];
 const keys = Number(keyText);
@@ -34,23 +34,8 @@ gc();
 const heapPerKey = (process.memoryUsage().heapUsed - heapBefore) / keys;
 
 const core = trackerCore({ base64: true, corePlugins: [session.plugin] });
-const delay = monitorEventLoopDelay({ resolution: 1 });
-delay.enable();
-let sent = 0;
-await new Promise<void>((done) => {
-  const timer = setInterval(() => {
-    for (let i = 0; i < EVENTS_PER_TICK; i++) core.track(buildStructEvent({ category: 'bench', action: 'tick', label: `user-${Math.floor(Math.random() * keys)}` }));
-    sent += EVENTS_PER_TICK;
-    if (sent === (SECONDS * 1000 * EVENTS_PER_TICK) / TICK_MS / 2 && store instanceof LowdbSessionStore) void store.compact();
-    if (sent >= (SECONDS * 1000 * EVENTS_PER_TICK) / TICK_MS) {
-      clearInterval(timer);
-      done();
-    }
-  }, TICK_MS);
-});
-await session.flush();
-delay.disable();
+const compact = store instanceof LowdbSessionStore ? () => void store.compact() : undefined;
+const measured = await trackPaced(core, { keys, total: (SECONDS * 1000 * EVENTS_PER_TICK) / TICK_MS, perTick: EVENTS_PER_TICK, tickMs: TICK_MS, midway: compact }, () => session.flush());
 const stats = store instanceof LowdbSessionStore ? store.stats() : null;
 await session.close();
-const toMs = (ns: number) => ns / 1e6;
-process.stdout.write(`${JSON.stringify({ startupMs, heapPerKey, p99Ms: toMs(delay.percentile(99)), maxMs: toMs(delay.max), events: sent, stats })}\n`);
+process.stdout.write(`${JSON.stringify({ startupMs, heapPerKey, ...measured, stats })}\n`);

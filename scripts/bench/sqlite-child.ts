@@ -6,10 +6,10 @@
  *                                                                        keys; SQLite with the checker every second (it ends and
  *                                                                        prunes), the memory store (same keys) without: the noise floor
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { buildStructEvent, trackerCore } from '@snowplow/tracker-core';
 import { v4 as uuidv4 } from 'uuid';
 import { createClientSession, MemorySessionStore, SqliteSessionStore, type SessionStore } from '../../plugin/index.js';
+import { trackPaced } from './paced-events.js';
 
 const [mode, ...args] = process.argv.slice(2) as [string, ...string[]];
 const quiet = { warn: () => undefined, error: () => undefined };
@@ -61,21 +61,7 @@ if (mode === 'startup') {
   const session = await createClientSession({ store, ...keyed, ...checker, onSessionEnd: () => void ended++ });
   gc();
   const core = trackerCore({ base64: true, corePlugins: [session.plugin] });
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  let sent = 0;
-  await new Promise<void>((done) => {
-    const timer = setInterval(() => {
-      for (let i = 0; i < 10; i++) core.track(buildStructEvent({ category: 'bench', action: 'tick', label: `user-${Math.floor(Math.random() * keys)}` }));
-      sent += 10;
-      if (sent >= 20_000) {
-        clearInterval(timer);
-        done();
-      }
-    }, 5);
-  });
-  delay.disable();
+  const measured = await trackPaced(core, { keys, total: 20_000 }, async () => undefined);
   await session.close();
-  const toMs = (ns: number) => ns / 1e6;
-  process.stdout.write(`${JSON.stringify({ p99Ms: toMs(delay.percentile(99)), maxMs: toMs(delay.max), events: sent, ended })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...measured, ended })}\n`);
 }

@@ -19,13 +19,26 @@ export interface CommandLine {
   positionals: string[];
 }
 
-/** `util.parseArgs` in strict mode, with its complaints turned into usage errors. */
-export function parseCommandLine(argv: string[], options: Record<string, OptionSpec>): CommandLine {
+/** `--help` asked for: `runCommand` prints the usage on stdout (exit 0). */
+class HelpRequested extends Error {}
+
+/**
+ * `util.parseArgs` in strict mode, with its complaints turned into usage errors. Every command takes
+ * `-h/--help`; `positionals.most` is how many arguments it takes (`noun` says what the one is), unbounded
+ * when not given.
+ */
+export function parseCommandLine(argv: string[], options: Record<string, OptionSpec>, positionals?: { most: 0 | 1; noun?: string }): CommandLine {
+  let line: CommandLine;
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as CommandLine;
+    line = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as CommandLine;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (line.values.help === true) throw new HelpRequested();
+  const given = line.positionals.length;
+  if (positionals?.most === 0 && given > 0) throw new UsageError(`unexpected argument ${line.positionals[0]}`);
+  if (positionals?.most === 1 && given > 1) throw new UsageError(`one ${positionals.noun ?? 'argument'} at a time, got ${given}`);
+  return line;
 }
 
 /**
@@ -38,6 +51,11 @@ export function runCommand(name: string, usage: string, main: () => Promise<numb
       process.exitCode = code;
     },
     (error: unknown) => {
+      if (error instanceof HelpRequested) {
+        process.stdout.write(`${usage}\n`);
+        process.exitCode = EXIT.ok;
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(error instanceof UsageError ? `${name}: ${message}\n\n${usage}\n` : `${name}: ${message}\n`);
       process.exitCode = EXIT.error;
