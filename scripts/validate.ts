@@ -6,7 +6,7 @@
 import { atomicFieldIssues, atomicFieldsLimits } from '../plugin/collector/atomic-fields.js';
 import { loadEnrichConfig } from '../plugin/collector/enrich-config.js';
 import { parseIgluUri } from '../plugin/iglu/schema-key.js';
-import { IgluValidator, type Superseded, type ValidationReport } from '../plugin/iglu/validator.js';
+import { IgluValidator, type Superseded, type ValidationIssue, type ValidationReport } from '../plugin/iglu/validator.js';
 import { validateCase } from './lib/ci-cases.js';
 import { CI_REPORT_OPTIONS, CI_REPORT_USAGE, CiReport, ciOptionsOf } from './lib/ci-report.js';
 import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
@@ -155,8 +155,8 @@ class ResultsOutput {
 
   /** Counts a result and buffers its output (the loop waits on the pipe once per batch: `flushed`). */
   add(result: ValidateResult, io: boolean): void {
-    for (const note of result.notes ?? []) this.#notes.add(note);
-    for (const s of result.superseded ?? []) this.#notes.add(`${s.originalSchema} is superseded ($supersededBy): validated with ${s.validatedWith}, as Snowplow does`);
+    if (result.notes !== undefined) for (const note of result.notes) this.#notes.add(note);
+    if (result.superseded !== undefined) for (const s of result.superseded) this.#notes.add(`${s.originalSchema} is superseded ($supersededBy): validated with ${s.validatedWith}, as Snowplow does`);
     if (io) this.#counts.io++;
     else if (result.valid) this.#counts.valid++;
     else this.#counts.invalid++;
@@ -190,6 +190,8 @@ class ResultsOutput {
   }
 }
 
+const NO_ISSUES: readonly ValidationIssue[] = [];
+
 function check(validator: IgluValidator, item: InputItem, rules: PayloadRules): ValidateResult {
   if (item.kind === 'io') return ioResult(item.file, item.line, item.message);
   if (item.kind === 'unreadable') return unreadableResult(item);
@@ -207,7 +209,7 @@ function check(validator: IgluValidator, item: InputItem, rules: PayloadRules): 
     report = validator.validate(value);
   }
   // Atomic fields are a tracker payload's: only a payload's report names payload_data.
-  const atomic = rules.limits === null || report.schema?.startsWith(PAYLOAD_DATA_PREFIX) !== true ? [] : atomicFieldIssues(value, rules.limits);
+  const atomic = rules.limits === null || report.schema?.startsWith(PAYLOAD_DATA_PREFIX) !== true ? NO_ISSUES : atomicFieldIssues(value, rules.limits);
   if (report.valid && atomic.length === 0 && report.notes.length === 0 && report.superseded === undefined) {
     return { file: item.file, line: item.line, schema: report.schema, valid: true, errors: [] };
   }

@@ -218,7 +218,7 @@ export class IgluValidator {
     else {
       runGuarded(validate, instance, found, schema);
       if (found.reparse) {
-        found = newFindings(null, true);
+        found = newFindings(null, true, shallow); // the same text: as shallow as it was
         runGuarded(validate, source === null ? instance : parseJsonExact(source), found, schema);
       }
     }

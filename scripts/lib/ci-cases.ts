@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
 import type { LintIssue, LintReport, VerifyReport } from '../../plugin/iglu/index.js';
-import { bumpRank } from '../../plugin/iglu/evolution/advice.js';
 import { isSchemaPath } from '../../plugin/iglu/schema-files.js';
 import { walkFiles } from '../../plugin/iglu/walk-files.js';
 import { lineOf, type CiCase, type CiFailure } from './ci-report.js';
@@ -43,6 +42,7 @@ export async function lintCases(report: LintReport, input: string): Promise<CiCa
 
 /** `verify:schemas`: one testcase per checked version (its breaking changes fail it, too small a bump warns), per edited published version, per unreadable file. */
 export async function verifyCases(report: VerifyReport, advice: (v: VerifyReport['versions'][number]) => string | null): Promise<CiCase[]> {
+  const { bumpRank } = await import('../../plugin/iglu/evolution/advice.js'); // here only: validate and lint:schemas load no evolution code
   const cases: CiCase[] = [];
   const classname = `verify:schemas (${report.target})`;
   for (const e of report.errors) {

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { parseTree, type Node } from 'jsonc-parser';
+import type { Node } from 'jsonc-parser';
 import { describeIoError } from '../../plugin/iglu/walk-files.js';
 import { UsageError, type CommandLine, type Output, type OptionSpec } from './cli.js';
 
@@ -182,6 +182,7 @@ const trees = new Map<string, { text: string; tree: Node | undefined } | null>()
 export async function lineOf(file: string, pointer: string): Promise<number | undefined> {
   let parsed = trees.get(file);
   if (parsed === undefined) {
+    const { parseTree } = await import('jsonc-parser'); // loaded only when a report places a failure (the commands start faster)
     parsed = await readFile(file, 'utf8').then(
       (text) => ({ text, tree: parseTree(text) }),
       () => null,
