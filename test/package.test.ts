@@ -88,6 +88,23 @@ import * as CORE from '@snowplow/tracker-core';`).replace('let entity;', 'let en
     const fromTs = await run(process.execPath, ['out/quick-start.mjs'], { cwd: app });
     expect(JSON.parse(fromTs.stdout)).toEqual({ sessionIndex: 1, eventIndex: 1, valid: true, thrown: 'InvalidEventError', testing: 'function' });
   }, 120_000);
+
+  it("better-sqlite3 installed without its install script (npm 12 runs it only when the app allows it): the store's constructor says so and how to fix it", async () => {
+    // What `npm install better-sqlite3` leaves when the script does not run: the package and its
+    // dependencies, no native binary (build/).
+    const modules = join(app, 'node_modules');
+    await cp(join(ROOT, 'node_modules', 'better-sqlite3', 'package.json'), join(modules, 'better-sqlite3', 'package.json'));
+    await cp(join(ROOT, 'node_modules', 'better-sqlite3', 'lib'), join(modules, 'better-sqlite3', 'lib'), { recursive: true });
+    for (const dependency of ['bindings', 'file-uri-to-path']) await cp(join(ROOT, 'node_modules', dependency), join(modules, dependency), { recursive: true });
+    try {
+      const binaryless = await run(process.execPath, ['-e', "const { SqliteSessionStore } = require('snowplow-client-session'); try { new SqliteSessionStore({ file: 'sessions.db' }); } catch (e) { console.log(e.message); }"], { cwd: app });
+      expect(binaryless.stdout).toBe(
+        "snowplow-client-session: SqliteSessionStore cannot load better-sqlite3's native binary: its install script did not run (npm 12 runs it only where the app's package.json allows it: npm approve-scripts better-sqlite3 && npm rebuild better-sqlite3), or it was built for another Node version (npm rebuild better-sqlite3)\n",
+      );
+    } finally {
+      for (const dependency of ['better-sqlite3', 'bindings', 'file-uri-to-path']) await rm(join(modules, dependency), { recursive: true, force: true });
+    }
+  });
 });
 
 describe('snowplow-client-session/testing in the app: docs/testing.md\'s example passes, the failing case explains itself', () => {

@@ -25,20 +25,40 @@ type DatabaseClass = new (file: string, options?: { timeout?: number; fileMustEx
 export const BETTER_SQLITE3_INSTALL = 'npm install better-sqlite3@12';
 
 /**
- * better-sqlite3, loaded when a store opens its first database. It is an optional peer dependency (a native
- * module, compiled on install when no prebuilt binary can be downloaded): apps that never use SQLite never
- * install it. CommonJS, so a synchronous require works.
+ * better-sqlite3, loaded (once per process) by the first store's constructor, with its native binary, so a
+ * missing package or binary is the constructor's error. It is an optional peer dependency (a native module,
+ * compiled on install when no prebuilt binary can be downloaded): apps that never use SQLite never install
+ * it. CommonJS, so a synchronous require works.
  */
 export function loadBetterSqlite3(): { Database: DatabaseClass; path: string } {
+  return (loaded ??= loadDriver());
+}
+
+let loaded: { Database: DatabaseClass; path: string } | undefined;
+
+function loadDriver(): { Database: DatabaseClass; path: string } {
   const require = createRequire(import.meta.url);
+  let Database: DatabaseClass;
   try {
-    return { Database: require('better-sqlite3') as DatabaseClass, path: require.resolve('better-sqlite3') };
+    Database = require('better-sqlite3') as DatabaseClass;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') {
-      throw new Error(`snowplow-client-session: SqliteSessionStore cannot load better-sqlite3 (a native module built for another Node version? reinstall it: ${BETTER_SQLITE3_INSTALL})`, { cause: error });
-    }
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw binaryError(error);
     throw new Error(`snowplow-client-session: SqliteSessionStore needs the \`better-sqlite3\` package (an optional peer dependency): ${BETTER_SQLITE3_INSTALL}`, { cause: error });
   }
+  try {
+    new Database(':memory:').close(); // better-sqlite3 loads its native binary with the first database
+  } catch (error) {
+    throw binaryError(error);
+  }
+  return { Database, path: require.resolve('better-sqlite3') };
+}
+
+/** The native part is missing or unusable: an install script that did not run, or a build for another Node. */
+function binaryError(cause: unknown): Error {
+  return new Error(
+    "snowplow-client-session: SqliteSessionStore cannot load better-sqlite3's native binary: its install script did not run (npm 12 runs it only where the app's package.json allows it: npm approve-scripts better-sqlite3 && npm rebuild better-sqlite3), or it was built for another Node version (npm rebuild better-sqlite3)",
+    { cause },
+  );
 }
 
 /** SQLite's result code of a failure (`SQLITE_BUSY`, `SQLITE_FULL`, …), or a file-system code. */
