@@ -96,6 +96,10 @@ const exactMultipleOf = multipleOfKeyword((cxt, plan, divisor) => {
   return _`${isMultiple}(${cxt.data}, ${parentData}, ${parentDataProperty}, ${plan.scale}, ${plan.factor}, ${divisor})`;
 });
 
+/**
+ * A divisor `factor × 10^-log10(scale)` with both parts small enough for exact double arithmetic
+ * (factor below 2^53, scale at most 10^22), or scale 0 when it is not: then only decimals are used.
+ */
 function multipleOfPlan(divisor: string): { scale: number; factor: number } {
   const d = parseDecimal(divisor);
   if (d === null || d.digits === '' || d.digits.length > 15) return { scale: 0, factor: 0 };

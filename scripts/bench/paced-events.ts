@@ -15,7 +15,7 @@ export interface PacedRun {
   midway?: () => void;
 }
 
-/** Resolves with the event loop's delay p99 and max (ms) and the events sent; the last event is tracked. */
+/** Resolves, once `drain()` has settled, with the event loop's delay p99 and max (ms) and the events sent. */
 export async function trackPaced(core: TrackerCore, run: PacedRun, drain: () => Promise<void>): Promise<{ p99Ms: number; maxMs: number; events: number }> {
   const { keys, total, perTick = 10, tickMs = 5, midway } = run;
   const delay = monitorEventLoopDelay({ resolution: 1 });
