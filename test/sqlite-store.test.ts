@@ -71,6 +71,22 @@ async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }
   return { release: async () => { shell.stdin.end('COMMIT;\n'); await exited; } };
 }
 
+/**
+ * Another process that keeps every other connection out for `ms`, as a process recovering a killed
+ * process's WAL does: Debian's sqlite3 shell in exclusive locking mode (even reads get SQLITE_BUSY), which
+ * lets go when it exits. Resolves once it holds the lock; `exited` settles when it has let go.
+ */
+async function shutOut(file: string, ms: number): Promise<{ exited: Promise<void> }> {
+  const shell = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => shell.on('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    shell.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('locked') && resolve());
+    shell.stderr.setEncoding('utf8').on('data', (d: string) => reject(new Error(d)));
+    shell.stdin.end(`PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n.shell sleep ${ms / 1000}\n.quit\n`);
+  });
+  return { exited };
+}
+
 describe('SqliteSessionStore: one session per key across processes', () => {
   it('two processes on one file: one rotation per timeout, reported once, one chain; startNewSession, setAnonymous and reset are seen by the other', () =>
     withTempDir(async (dir) => {
@@ -285,6 +301,25 @@ describe('SqliteSessionStore: load() and the idle index', () => {
 });
 
 describe('SqliteSessionStore: a lock held by another process', () => {
+  it('a process that starts while another keeps every connection out (a WAL being recovered after a crash) waits for it, then opens: the same userId, no outage', () =>
+    withTempDir(async (dir) => {
+      const clock = manualClock();
+      const file = join(dir, 'sessions.db');
+      const first = await app(file, clock);
+      const before = first.track('k');
+      await first.session.close();
+      const holdMs = 300; // well inside busyTimeout: a start-up must wait it out, not give up at once
+      const held = await shutOut(file, holdMs);
+      const logger = recordingLogger();
+      const second = await app(file, clock, { busyTimeout: 20 * holdMs }, { logger }); // starts while the shell holds the file
+      const after = second.track('k'); // and tracks at once: the event waits for the file
+      await held.exited;
+      expect(after.userId).toBe(before.userId);
+      expect([after.sessionId, after.eventIndex]).toEqual([before.sessionId, 2]);
+      expect([...logger.warnings, ...logger.errors]).toEqual([]);
+      await second.session.close();
+    }));
+
   it('track() waits busyTimeout once, then goes on from memory with one warning; afterwards the session continues without a repeat', () =>
     withTempDir(async (dir) => {
       const clock = manualClock();

@@ -81,15 +81,18 @@ export function inspectFile(path: string): { exists: boolean; ours: boolean } {
 }
 
 /**
- * Checks that the database holds this store's tables only (refusing anything else before a byte is
- * written), creates them in a new database, and brings an older schema up to this version. Reads the
- * first row of the table and of its index, which finds a corrupt database's broken root pages.
+ * Sets the connection's `synchronous`, checks that the database holds this store's tables only (refusing
+ * anything else before a byte is written), creates them in a new database, and brings an older schema up to
+ * this version. Reads the first row of the table and of its index, which finds a corrupt database's broken
+ * root pages.
  */
-export function prepareSchema(db: SqliteDatabase, path: string, busyTimeout: number): void {
+export function prepareSchema(db: SqliteDatabase, path: string, busyTimeout: number, synchronous: 'NORMAL' | 'FULL'): void {
   // Another process may be switching the new file to WAL, creating the tables, or recovering the WAL of a
-  // killed process (SQLITE_BUSY_RECOVERY, even for a read) at this moment: wait for it.
+  // killed process (SQLITE_BUSY_RECOVERY, even for a read) at this moment: wait for it. Every statement of
+  // the open is in here, the first pragma too: any of them can meet that lock.
   withBusyRetry(
     () => {
+      db.pragma(`synchronous = ${synchronous}`);
       checkAndCreate(db, path);
       db.prepare(`SELECT key FROM ${SESSIONS_TABLE} LIMIT 1`).get();
       db.prepare(`SELECT key FROM ${SESSIONS_TABLE} WHERE ended = 0 ORDER BY ended, listed_activity_at LIMIT 1`).get();

@@ -222,8 +222,7 @@ export class SqliteSessionStore implements SyncSessionStore {
     const inode = statSync(this.file).ino;
     const db = new this.#driver.Database(this.file, { timeout: 0 });
     try {
-      db.pragma(`synchronous = ${this.#synchronous}`);
-      prepareSchema(db, this.file, this.busyTimeout);
+      prepareSchema(db, this.file, this.busyTimeout, this.#synchronous);
     } catch (error) {
       const salvaged = found.ours && isCorruptOpen(error) ? salvageDefault(db) : undefined;
       db.close();
