@@ -170,7 +170,7 @@ class SessionController implements ClientSession {
     this.#requests = new RequestSessions({
       scope: this.#scope,
       logger,
-      shared: this.#leases !== null,
+      shared: this.#leases !== null || this.#sync !== null, // a store other processes share: load each request's key first
       prepareKey: (key, userId, anonymous) => {
         if (slots.get(key) === undefined) slots.ensure(key, userId ?? null).anonymous ||= anonymous;
       },

@@ -8,7 +8,7 @@ import { ANONYMOUS_USER_ID, createClientSession, MemorySessionStore, type Client
 import { IgluValidator } from '../plugin/iglu/index.js';
 import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
 import { recordingTracker, recordingLogger, sessionOf, type Payload } from './helpers/capture.js';
-import { fakeBrowser, listen, pause, type FakeBrowser } from './helpers/visitors.js';
+import { fakeBrowser, listen, pause } from './helpers/visitors.js';
 
 type Request = IncomingMessage & { user?: { id: string } };
 

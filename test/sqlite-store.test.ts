@@ -59,32 +59,33 @@ function expectValidAndUnique(entities: ClientSessionEntity[]): void {
   expect(new Set(pairs).size).toBe(pairs.length);
 }
 
-/** Another process holding the database's write lock: Debian's sqlite3 shell inside BEGIN EXCLUSIVE. */
-async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
+/** Debian's sqlite3 shell on `file` running `script`, resolved once it has printed `locked`. */
+async function sqliteShell(file: string, script: string, last: string): Promise<{ exited: Promise<void>; end(): void }> {
   const shell = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => shell.on('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     shell.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('locked') && resolve());
     shell.stderr.setEncoding('utf8').on('data', (d: string) => reject(new Error(d)));
-    shell.stdin.write("BEGIN EXCLUSIVE;\nSELECT 'locked';\n");
+    shell.stdin.write(`${script}SELECT 'locked';\n`);
   });
-  return { release: async () => { shell.stdin.end('COMMIT;\n'); await exited; } };
+  return { exited, end: () => shell.stdin.end(last) };
+}
+
+/** Another process holding the database's write lock: the shell inside BEGIN EXCLUSIVE until `release()`. */
+async function holdWriteLock(file: string): Promise<{ release(): Promise<void> }> {
+  const shell = await sqliteShell(file, 'BEGIN EXCLUSIVE;\n', 'COMMIT;\n');
+  return { release: async () => { shell.end(); await shell.exited; } };
 }
 
 /**
  * Another process that keeps every other connection out for `ms`, as a process recovering a killed
- * process's WAL does: Debian's sqlite3 shell in exclusive locking mode (even reads get SQLITE_BUSY), which
- * lets go when it exits. Resolves once it holds the lock; `exited` settles when it has let go.
+ * process's WAL does: the shell in exclusive locking mode (even reads get SQLITE_BUSY), which lets go when it
+ * exits. Resolves once it holds the lock; `exited` settles when it has let go.
  */
 async function shutOut(file: string, ms: number): Promise<{ exited: Promise<void> }> {
-  const shell = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((resolve) => shell.on('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    shell.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('locked') && resolve());
-    shell.stderr.setEncoding('utf8').on('data', (d: string) => reject(new Error(d)));
-    shell.stdin.end(`PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\nSELECT 'locked';\n.shell sleep ${ms / 1000}\n.quit\n`);
-  });
-  return { exited };
+  const shell = await sqliteShell(file, 'PRAGMA locking_mode = EXCLUSIVE;\nBEGIN EXCLUSIVE;\n', `.shell sleep ${ms / 1000}\n.quit\n`);
+  shell.end();
+  return shell;
 }
 
 describe('SqliteSessionStore: one session per key across processes', () => {
@@ -236,6 +237,21 @@ describe('SqliteSessionStore: load() and the idle index', () => {
       expect(a.starts).toHaveLength(2 * keys.length + 1); // each key's first session and its next, and user-0's manual one
       expect(new Set(a.starts).size).toBe(a.starts.length);
       for (const s of [a, b]) await s.session.close();
+    }));
+
+  it("the request adapters load the request's key with reserve: withSession's events take the indexes its load reserved, in one transaction", () =>
+    withTempDir(async (dir) => {
+      const clock = manualClock();
+      const a = await app(join(dir, 'sessions.db'), clock);
+      a.track('user-1'); // the key's session, index 1
+      let transactions = 0;
+      const transact = a.store.transact.bind(a.store);
+      a.store.transact = (body, wait) => (transactions++, transact(body, wait));
+      const request = new Request('http://127.0.0.1/checkout');
+      await a.session.withSession(request, () => { for (let i = 0; i < 3; i++) a.track(); }, { keyOf: () => 'user-1', reserve: 3 });
+      expect(a.entities.slice(-3).map((e) => e.eventIndex)).toEqual([2, 3, 4]);
+      expect(transactions).toBe(1); // the load's: the request's three events wrote nothing
+      await a.session.close();
     }));
 
   it('a write that only moves a live session on leaves its place in the idle index; the checker lists it again at its activity and ends only sessions that are idle', () =>

@@ -3,7 +3,8 @@ import type { RecordTransaction, SharedSessionRecord } from './session-store.js'
 import type { SqliteDatabase, SqliteStatement } from './sqlite-driver.js';
 import { SESSIONS_TABLE } from './sqlite-schema.js';
 
-const DEFAULT_KEY = '';
+/** The row key of the default (unkeyed) session. */
+export const DEFAULT_KEY = '';
 /** The columns a write may change without touching the idle index (every one but `key`, `ended`, `listed_activity_at`). */
 const UNINDEXED = ['user_id', 'session_id', 'previous_session_id', 'session_index', 'event_index', 'first_event_id', 'first_event_timestamp', 'started_at', 'last_activity_at', 'last_uid', 'anonymous', 'pending'];
 const COLUMNS = ['key', ...UNINDEXED, 'ended', 'listed_activity_at'];

@@ -17,7 +17,7 @@ import {
 } from './session-store.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { loadBetterSqlite3, sqliteCode, withBusyRetry, type SqliteDatabase } from './sqlite-driver.js';
-import { recordOf, SessionRows, type Row } from './sqlite-records.js';
+import { DEFAULT_KEY, recordOf, SessionRows, type Row } from './sqlite-records.js';
 import { inspectFile, isCorruptOpen, moveAside, prepareSchema, SESSIONS_TABLE } from './sqlite-schema.js';
 
 export interface SqliteSessionStoreOptions {
@@ -59,7 +59,6 @@ export interface LowdbImport {
   unusable: number;
 }
 
-const DEFAULT_KEY = '';
 const TRANSIENT = /^(EACCES|EPERM|EROFS|ENOSPC|EDQUOT|EIO|SQLITE_CANTOPEN|SQLITE_READONLY|SQLITE_FULL|SQLITE_IOERR|SQLITE_BUSY|SQLITE_LOCKED)/;
 
 /**

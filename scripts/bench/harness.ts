@@ -28,12 +28,13 @@ export const ratio = (n: number) => n.toFixed(3);
 export const ms = (n: number) => `${n.toFixed(0)} ms`;
 
 /**
- * Runs every variant once to warm up, then `rounds` rounds in which the variants alternate, so that
- * noise from a shared machine hits all of them alike. Each run returns its own measure (e.g. ms).
+ * Runs every variant once to warm up (unless `warmUp` is false: each run warms up itself, e.g. a child
+ * process), then `rounds` rounds in which the variants alternate, so that noise from a shared machine hits
+ * all of them alike. Each run returns its own measure (e.g. ms).
  */
-export async function alternate<T extends string>(rounds: number, variants: readonly T[], run: (variant: T) => Promise<number>): Promise<Record<T, number[]>> {
-  for (const variant of variants) await run(variant);
-  const results = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<T, number[]>;
+export async function alternate<T extends string, R = number>(rounds: number, variants: readonly T[], run: (variant: T) => Promise<R>, warmUp = true): Promise<Record<T, R[]>> {
+  if (warmUp) for (const variant of variants) await run(variant);
+  const results = Object.fromEntries(variants.map((v) => [v, [] as R[]])) as Record<T, R[]>;
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? variants : [...variants].reverse();
     for (const variant of order) results[variant].push(await run(variant));

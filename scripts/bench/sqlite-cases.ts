@@ -42,15 +42,6 @@ export async function writeSqliteStore(file: string, keys: number): Promise<void
   db.close();
 }
 
-/** Runs each variant once per round, the order alternating between rounds (no warm-up run: each child warms up itself). */
-async function rounds<T extends string, R>(count: number, variants: readonly T[], run: (variant: T) => Promise<R>): Promise<Record<T, R[]>> {
-  const results = Object.fromEntries(variants.map((v) => [v, [] as R[]])) as Record<T, R[]>;
-  for (let round = 0; round < count; round++) {
-    for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) results[variant].push(await run(variant));
-  }
-  return results;
-}
-
 interface DelayRun {
   p99Ms: number;
   maxMs: number;
@@ -80,28 +71,19 @@ export async function sqliteStore(): Promise<BenchRow[]> {
     });
     const startRatios = ratios(startup.big, startup.empty);
     const perEvent = async (kind: string, keys: number, events: number, block: number) => median((await child<{ perEvent: number[] }>(['events', kind, big, String(keys), String(events), String(block)])).perEvent);
-    const one = await rounds(3, ['memory', 'sqlite'] as const, (kind) => perEvent(kind, 1, 50_000, 64));
-    const million = await rounds(3, ['memory', 'sqlite'] as const, (kind) => perEvent(kind, MILLION, 20_000, 64));
-    const cases = {
-      memoryOne: median(one.memory),
-      sqliteOne: median(one.sqlite),
-      sqliteOneTx: await perEvent('sqlite', 1, 50_000, 1),
-      memoryMillion: median(million.memory),
-      sqliteMillion: median(million.sqlite),
-      sqliteMillionTx: await perEvent('sqlite', MILLION, 20_000, 1),
-    };
-    const oneRatios = ratios(one.sqlite, one.memory);
-    const millionRatios = ratios(million.sqlite, million.memory);
+    const one = await alternate(3, ['memory', 'sqlite'] as const, (kind) => perEvent(kind, 1, 50_000, 64), false); // each child warms up itself
+    const million = await alternate(3, ['memory', 'sqlite'] as const, (kind) => perEvent(kind, MILLION, 20_000, 64), false);
+    const oneTransactionEach = await perEvent('sqlite', 1, 50_000, 1);
+    const millionTransactionEach = await perEvent('sqlite', MILLION, 20_000, 1);
     // The delay runs end and prune sessions: each SQLite run gets a fresh copy of one file written just before.
     const pristine = join(dir, 'pristine.db');
     await writeSqliteStore(pristine, MILLION);
-    const delays = await rounds(2, ['memory', 'sqlite'] as const, async (kind) => {
+    const delays = await alternate(2, ['memory', 'sqlite'] as const, async (kind) => {
       await copyFile(pristine, big);
       for (const suffix of ['-wal', '-shm']) await rm(big + suffix, { force: true });
       return child<DelayRun>(['delay', kind, big, String(MILLION)]);
-    });
+    }, false);
     const p99 = { sqlite: delays.sqlite.map((d) => d.p99Ms), memory: delays.memory.map((d) => d.p99Ms) };
-    const us = (n: number) => `${n.toFixed(1)} µs`;
     const msOf = (values: number[]) => `${median(values).toFixed(1)} ms`;
     return [
       {
@@ -113,24 +95,8 @@ export async function sqliteStore(): Promise<BenchRow[]> {
         met: median(startRatios) <= 1.5 && median(heap.big!) < median(heap.empty!) + 2 ? 'yes' : 'no',
         data: { startupMs: startup, heapMB: heap },
       },
-      {
-        case: 'SQLite store, per event, one key',
-        measuredAs: `struct events, trackerCore base64, one process: SQLite / memory store, 3 alternating rounds (${us(cases.sqliteOne)} / ${us(cases.memoryOne)}); a transaction per event (indexBlock 1): ${us(cases.sqliteOneTx)}`,
-        result: ratio(median(oneRatios)),
-        spread: `${spread(oneRatios, ratio)}; indexBlock 1: ${ratio(cases.sqliteOneTx / cases.memoryOne)}`,
-        target: '<= 1.50',
-        met: median(oneRatios) <= 1.5 ? 'yes' : 'no',
-        data: { ...cases, ratios: oneRatios, rounds: one },
-      },
-      {
-        case: 'SQLite store, per event, 1000k keys at random',
-        measuredAs: `same, on 1M keys at random: SQLite / memory store with the same keys, 3 alternating rounds (${us(cases.sqliteMillion)} / ${us(cases.memoryMillion)}); a transaction per event: ${us(cases.sqliteMillionTx)}`,
-        result: ratio(median(millionRatios)),
-        spread: `${spread(millionRatios, ratio)}; indexBlock 1: ${ratio(cases.sqliteMillionTx / cases.memoryMillion)}`,
-        target: '<= 2.00',
-        met: median(millionRatios) <= 2 ? 'yes' : 'no',
-        data: { ...cases, ratios: millionRatios, rounds: million },
-      },
+      perEventRow('one key', 'one process', one, oneTransactionEach, 1.5),
+      perEventRow('1000k keys at random', '1M keys at random, the memory store holding the same keys', million, millionTransactionEach, 2),
       {
         case: 'SQLite store, event-loop delay, 1000k keys',
         measuredAs: `p99 (max), 2000 events/s on random keys for 10 s, the checker every second (it ended ${median(delays.sqlite.map((d) => d.ended))} sessions and pruned idle keys meanwhile); the memory store with the same keys and events, no checker, in the same rounds (the machine's noise floor): ${msOf(p99.memory)}`,
@@ -144,4 +110,20 @@ export async function sqliteStore(): Promise<BenchRow[]> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** A per-event row: SQLite / the memory store over alternating rounds (each round's ratio), and a transaction per event. */
+function perEventRow(what: string, how: string, runs: { memory: number[]; sqlite: number[] }, perTransaction: number, target: number): BenchRow {
+  const us = (n: number) => `${n.toFixed(1)} µs`;
+  const memory = median(runs.memory);
+  const perRound = ratios(runs.sqlite, runs.memory);
+  return {
+    case: `SQLite store, per event, ${what}`,
+    measuredAs: `struct events, trackerCore base64, ${how}: SQLite / memory store, ${runs.memory.length} alternating rounds (${us(median(runs.sqlite))} / ${us(memory)}); a transaction per event (indexBlock 1): ${us(perTransaction)}`,
+    result: ratio(median(perRound)),
+    spread: `${spread(perRound, ratio)}; indexBlock 1: ${ratio(perTransaction / memory)}`,
+    target: `<= ${target.toFixed(2)}`,
+    met: median(perRound) <= target ? 'yes' : 'no',
+    data: { perTransactionUs: perTransaction, ratios: perRound, rounds: runs },
+  };
 }
