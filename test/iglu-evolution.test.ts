@@ -352,6 +352,27 @@ describe('igluctl commands/VerifyParquetSpec.scala', () => {
     }));
 });
 
+describe('bounds written with huge exponents', () => {
+  // A number's text is read exactly, as schema-ddl reads it (BigDecimal); an exponent alone never becomes a
+  // number of that many digits (1e999999999 took 20 s and then threw "Maximum BigInt size exceeded").
+  const schema = (bound: string) => `{"type": "object", "properties": {
+    "n": {"type": "integer", "minimum": -${bound}, "maximum": ${bound}},
+    "x": {"type": "number", "maximum": ${bound}, "multipleOf": 0.01},
+    "s": {"type": "string", "maxLength": ${bound}},
+    "e": {"enum": [${bound}, 1]}}}`;
+
+  it('give the same Parquet fields and Redshift columns as another bound past every column type', () => {
+    expect(normalized(schema('1e999999999'))).toEqual(normalized(schema('1e888888888')));
+    expect(normalized(schema('1e999999999'))).toEqual(normalized(schema('1e100'))); // Parquet reads no text length
+    expect(columns(schema('1e999999999'))).toEqual(columns(schema('1e888888888'))); // Redshift sizes an enum by its texts
+  });
+
+  it('are ordered exactly when models merge', () => {
+    const wider = normalized(schema('1e999999999'));
+    expect(merged(normalized(schema('1e999999998')), wider)).toEqual({ right: wider });
+  });
+});
+
 describe('the check over a repository', () => {
   it('compares each version with the model merged from the ones before it, per target, and skips a breaking one', () =>
     withTempDir(async (dir) => {

@@ -1,4 +1,4 @@
-import { absDecimal, compareDecimals, decimalOf, precision, toBigInt, type Decimal } from './decimal.js';
+import { absDecimal, compareDecimals, precision, wholeDigits, type Decimal } from './decimal.js';
 import { possiblyWithNull, typeNullable, type DdlSchema, type EnumValue, type TypeSpec } from './ddl-schema.js';
 import { forStorage } from './mutate.js';
 
@@ -119,7 +119,7 @@ function integerType(schema: DdlSchema): ParquetType {
 function numericWithMultiple(multiple: Decimal, schema: DdlSchema): ParquetType {
   if (schema.minimum === undefined || schema.maximum === undefined) return scalar('Double');
   const digitsOf = (bound: { integer: boolean; value: Decimal }) =>
-    bound.integer ? precision(decimalOf(toBigInt(bound.value))) + multiple.scale : precision(bound.value) - bound.value.scale + multiple.scale;
+    bound.integer ? wholeDigits(bound.value) + multiple.scale : precision(bound.value) - bound.value.scale + multiple.scale;
   const digits = decimalPrecision(Math.max(digitsOf(schema.maximum), digitsOf(schema.minimum)));
   return digits === null ? scalar('Double') : { kind: 'Decimal', precision: digits, scale: multiple.scale };
 }
