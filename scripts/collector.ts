@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /** `snowplow-collector [--port 9090] [--host 127.0.0.1] [--schemas dir]...`: a Snowplow-Micro-compatible collector. */
-import { loadEnrichConfig, startCollector } from '../plugin/collector/index.js';
+import { startCollector } from '../plugin/collector/index.js';
 import { WAIT_USAGE, waitCommand } from './collector-wait.js';
 import { EXIT, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
+import { enrichOptionsOf } from './lib/enrich-options.js';
 import { resolverConfigOf } from './lib/resolver-option.js';
 
 const USAGE = `Usage: npm run collector -- [options]
@@ -61,11 +62,8 @@ async function main(): Promise<number> {
   const schemas = values.schemas as string[] | undefined;
   await checkFolders('--schemas', schemas ?? []);
   const resolverConfig = await resolverConfigOf(values.resolver as string | undefined, process.env);
-  const config = values.config === undefined ? {} : await loadEnrichConfig(values.config as string);
   const collector = await startCollector({
-    ...config,
-    maxJsonDepth: integer(values['max-json-depth'], '--max-json-depth') ?? config.maxJsonDepth,
-    acceptInvalid: values['accept-invalid'] === true || config.acceptInvalid === true,
+    ...(await enrichOptionsOf(values)),
     resolverConfig,
     port: integer(values.port, '--port'),
     host: values.host as string | undefined,

@@ -4,12 +4,12 @@
  * against Iglu schemas. Exit 0 all valid, 1 any invalid, 2 usage or I/O errors.
  */
 import { atomicFieldIssues, atomicFieldsLimits } from '../plugin/collector/atomic-fields.js';
-import { loadEnrichConfig } from '../plugin/collector/enrich-config.js';
 import { parseIgluUri } from '../plugin/iglu/schema-key.js';
 import { IgluValidator, type Superseded, type ValidationIssue, type ValidationReport } from '../plugin/iglu/validator.js';
 import { validateCase } from './lib/ci-cases.js';
 import { CI_REPORT_OPTIONS, CI_REPORT_USAGE, CiReport, ciOptionsOf } from './lib/ci-report.js';
 import { EXIT, Output, UsageError, checkFolders, parseCommandLine, runCommand } from './lib/cli.js';
+import { enrichOptionsOf } from './lib/enrich-options.js';
 import { resolverConfigOf } from './lib/resolver-option.js';
 import { expandInputs, readInstances, unparsable, type InputFormat, type InputItem } from './lib/instance-source.js';
 import { Progress } from './lib/progress.js';
@@ -115,14 +115,8 @@ async function main(): Promise<number> {
 
 /** Enrich's rules from `--config`, `--max-json-depth` and `--accept-invalid` (the flags win). */
 async function enrichRulesOf(values: Record<string, unknown>): Promise<{ maxJsonDepth: number | undefined; rules: PayloadRules }> {
-  const config = values.config === undefined ? {} : await loadEnrichConfig(values.config as string);
-  const depth = values['max-json-depth'] as string | undefined;
-  if (depth !== undefined && !/^\d+$/.test(depth)) throw new UsageError(`--max-json-depth must be a whole number from 1 to 500, got ${depth}`);
-  const acceptInvalid = values['accept-invalid'] === true || config.acceptInvalid === true;
-  return {
-    maxJsonDepth: depth === undefined ? config.maxJsonDepth : Number(depth),
-    rules: { limits: acceptInvalid ? null : atomicFieldsLimits(config.atomicFieldsLimits) },
-  };
+  const { maxJsonDepth, acceptInvalid, atomicFieldsLimits: limits } = await enrichOptionsOf(values);
+  return { maxJsonDepth, rules: { limits: acceptInvalid === true ? null : atomicFieldsLimits(limits) } };
 }
 
 /** Where results go: the text or JSON report (buffered), the CI reports, the counts and the notes for stderr. */

@@ -174,10 +174,12 @@ describe('the stored event as Enrich stores it, and the sp cookie', () => {
       expect(cookie).toMatch(/^sp=([0-9a-f-]{36}); Expires=[^;]+ GMT; Path=\/; SameSite=None; Secure; HttpOnly$/);
       const returning = await post({ Cookie: 'sp=abc-123' });
       expect(returning.headers.get('set-cookie')).toMatch(/^sp=abc-123;/);
+      const emptied = await post({ Cookie: 'sp=; other=1' }); // an empty sp cookie is no network user id: a new one is set
+      expect(emptied.headers.get('set-cookie')).toMatch(/^sp=[0-9a-f-]{36};/);
       const anonymous = await post({ 'SP-Anonymous': '*' });
       expect(anonymous.headers.get('set-cookie')).toBeNull();
       const nuids = (await get<GoodEvent[]>(collector, '/micro/good')).map((g) => g.event.network_userid);
-      expect(nuids).toEqual(['00000000-0000-0000-0000-000000000000', 'abc-123', /^sp=([^;]+)/.exec(cookie)![1]]);
+      expect(nuids.sort()).toEqual(['00000000-0000-0000-0000-000000000000', 'abc-123', /^sp=([^;]+)/.exec(cookie)![1], /^sp=([^;]+)/.exec(emptied.headers.get('set-cookie')!)![1]].sort());
     });
   });
 });

@@ -279,7 +279,7 @@ describe('joined sessions: options and how they combine', () => {
   it('refuses bad adapter options with an error naming the option', async () => {
     const { session } = await startApp();
     expect(() => session.middleware(null, { reserve: 0 })).toThrow(/snowplow-client-session: middleware option `reserve` must be a whole number >= 1, got 0/);
-    expect(() => session.middleware(null, { joinBrowserSesion: true } as never)).toThrow(/middleware option `joinBrowserSesion` is not an option \(options: keyOf, reserve, joinBrowserSession/);
+    expect(() => session.middleware(null, { joinBrowserSesion: true } as never)).toThrow(/middleware option `joinBrowserSesion` is not an option; did you mean `joinBrowserSession`\? \(options: keyOf, reserve, joinBrowserSession/);
     expect(() => session.fastify({ networkUserIdCookie: '' })).toThrow(/fastify option `networkUserIdCookie` must be a cookie name or false/);
     expect(() => session.koa({ idCookiePrefix: 5 as never })).toThrow(/koa option `idCookiePrefix` must be a string/);
     expect(() => session.middleware('user' as never)).toThrow(/middleware\(keyOf\) expects a function of the request \(or nothing\), got "user"/);

@@ -101,7 +101,7 @@ interface Failures {
 }
 
 /** The vendor and version of a tracking path, as Snowplow's collector payload names them (`/i` is `tp1`). */
-export function apiOf(path: string): TrackerApi {
+function apiOf(path: string): TrackerApi {
   const [, vendor = '', version = ''] = path.split('/');
   return path === '/i' ? { vendor: 'com.snowplowanalytics.snowplow', version: 'tp1' } : { vendor, version };
 }

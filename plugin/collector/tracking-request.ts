@@ -5,10 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { ANONYMOUS_USER_ID } from '../session/entity.js';
 
 export const TP2_PATH = '/com.snowplowanalytics.snowplow/tp2';
-/** The network user id of a request sent with `SP-Anonymous`, as Snowplow's collector gives it. */
-export const ANONYMOUS_NUID = '00000000-0000-0000-0000-000000000000';
 /** The collector's cookie: `sp`, a year, the whole site, sent cross-site (so Secure), out of scripts' reach. */
 const COOKIE = { name: 'sp', maxAgeSeconds: 365 * 24 * 3600 };
 
@@ -26,7 +25,7 @@ export function trackingRoute(pathname: string, method: string | undefined, path
 
 /** The network user id the collector gives a request: `SP-Anonymous` → zeros; else `nuid`, the `sp` cookie, or a new one. */
 export function networkUserId(req: IncomingMessage, url: URL): string {
-  if (isAnonymous(req)) return ANONYMOUS_NUID;
+  if (isAnonymous(req)) return ANONYMOUS_USER_ID; // the nil UUID, as Snowplow's collector gives an SP-Anonymous request
   return url.searchParams.get('nuid') ?? spCookie(req) ?? randomUUID();
 }
 
@@ -34,9 +33,9 @@ export function isAnonymous(req: IncomingMessage): boolean {
   return req.headers['sp-anonymous'] !== undefined;
 }
 
-/** The `sp` cookie's value in the request, if any. */
-export function spCookie(req: IncomingMessage): string | null {
-  return /(?:^|;\s*)sp=([^;]*)/.exec(req.headers.cookie ?? '')?.[1] ?? null;
+/** The `sp` cookie's value in the request, if it has one (an empty `sp=` is none). */
+function spCookie(req: IncomingMessage): string | null {
+  return /(?:^|;\s*)sp=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? null;
 }
 
 /**

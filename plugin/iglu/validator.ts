@@ -310,7 +310,7 @@ export class IgluValidator {
         const saved = { source: found.source, sourceInexact: found.sourceInexact, shallow: found.shallow };
         found.source = found.exact ? null : decoded.text;
         found.sourceInexact = undefined;
-        found.shallow = shallow;
+        found.shallow = true; // within maxJsonDepth as a whole (counted or walked just now): so is everything in it
         this.#selfDescribing(decoded.value, `${path}/${field}`, found, depth + 1);
         Object.assign(found, saved);
       }

@@ -1,8 +1,9 @@
 import { MAX_INDEX, type SessionState } from './state.js';
 
-const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/;
-/** The schema's `userId` pattern: a lowercase UUID or 16 hex characters. */
-const USER_ID = /^(?:[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}|[0-9a-f]{16})$/;
+/** A lowercase UUID, as trackers write their ids. */
+export const UUID = /^[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/;
+/** The schema's `userId` pattern: a lowercase UUID or 16 hex characters (early 2.x trackers' domain user ids). */
+export const USER_ID = /^(?:[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}|[0-9a-f]{16})$/;
 
 export interface StoredSession {
   /**

@@ -22,7 +22,7 @@ export interface SqliteDatabase {
 type DatabaseClass = new (file: string, options?: { timeout?: number; fileMustExist?: boolean; readonly?: boolean }) => SqliteDatabase;
 
 /** The version range this package is tested with; 13.x needs Node 22. */
-export const BETTER_SQLITE3_INSTALL = 'npm install better-sqlite3@12';
+const BETTER_SQLITE3_INSTALL = 'npm install better-sqlite3@12';
 
 /**
  * better-sqlite3, loaded (once per process) by the first store's constructor, with its native binary, so a

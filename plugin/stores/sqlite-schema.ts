@@ -3,9 +3,9 @@ import { SessionStoreForeignFileError } from './session-document.js';
 import { isCorrupt, withBusyRetry, type SqliteDatabase } from './sqlite-driver.js';
 
 /** The schema this version writes; a later release that changes it adds a step to `MIGRATIONS`. */
-export const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 2;
 export const SESSIONS_TABLE = 'snowplow_client_sessions';
-export const META_TABLE = 'snowplow_client_session_meta';
+const META_TABLE = 'snowplow_client_session_meta';
 const IDLE_INDEX = 'snowplow_client_sessions_idle';
 const OWN_NAMES = new Set([SESSIONS_TABLE, META_TABLE, IDLE_INDEX]);
 const HEADER = Buffer.from('SQLite format 3\0', 'latin1');

@@ -1,4 +1,6 @@
+import { ANONYMOUS_USER_ID } from '../session/entity.js';
 import { MAX_INDEX } from '../session/state.js';
+import { USER_ID, UUID } from '../session/stored-session.js';
 
 /**
  * The browser tracker's first-party id cookie `<prefix>id.<hash>`, as a server reads it from a request.
@@ -39,13 +41,11 @@ export interface BrowserIdCookie {
 }
 
 /** A well-formed value is about 220 characters; anything much longer is not one. */
-export const MAX_ID_COOKIE_LENGTH = 512;
+const MAX_ID_COOKIE_LENGTH = 512;
 /** `<prefix>id.<hash>`: any prefix, the 4 lowercase hex digits the tracker takes from a SHA-1. */
 const ID_COOKIE_NAME = /^(.*)id\.([0-9a-f]{4})$/s;
-/** How trackers write their ids: lowercase UUIDs (early 2.x trackers: a 16-hex domain user id), as `client_session` allows. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const DOMAIN_USER_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16})$/;
-export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+/** How trackers write their ids: lowercase UUIDs; a domain user id as `client_session`'s `userId` allows (early 2.x trackers: 16 hex). */
+const DOMAIN_USER_ID = USER_ID;
 /** Seconds and milliseconds since epoch as written: at most 10 and 13 digits (until the year 2286). */
 const SECONDS = /^\d{1,10}$/;
 const MILLISECONDS = /^\d{1,13}$/;
@@ -59,7 +59,7 @@ export function idCookieName(name: string): { prefix: string; hash: string } | n
 
 /** True for a lowercase UUID other than the nil one (which stands for "anonymous", never for a visitor). */
 export function isVisitorUuid(value: string): boolean {
-  return UUID.test(value) && value !== NIL_UUID;
+  return UUID.test(value) && value !== ANONYMOUS_USER_ID;
 }
 
 type IdFields = Omit<BrowserIdCookie, 'name' | 'prefix' | 'hash' | 'sessionLive'>;
@@ -75,7 +75,7 @@ export function parseIdCookieValue(value: string): IdFields | null {
   if (fields.length < 5 || fields.length > 10) return null;
   const [domainUserId = '', createTs = '', visitCount = '', nowTs = '', lastVisitTs = '', sessionId = '', previousSessionId = '', firstEventId = '', firstEventTs = '', eventIndex = ''] = fields;
   const ids = [sessionId, previousSessionId, firstEventId];
-  if (!optional(domainUserId, DOMAIN_USER_ID) || domainUserId === NIL_UUID || !ids.every((id) => optional(id, UUID))) return null;
+  if (!optional(domainUserId, DOMAIN_USER_ID) || domainUserId === ANONYMOUS_USER_ID || !ids.every((id) => optional(id, UUID))) return null;
   if (![createTs, nowTs, lastVisitTs].every((ts) => optional(ts, SECONDS)) || !optional(firstEventTs, MILLISECONDS)) return null;
   if (!optional(visitCount, COUNT) || !optional(eventIndex, COUNT)) return null;
   const sessionIndex = integerOrNull(visitCount);

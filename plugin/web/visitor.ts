@@ -18,7 +18,7 @@ export interface Visitor {
 }
 
 /** Key prefixes of visitors without a signed-in user, so they never collide with each other. */
-export const KEY_PREFIX = { domainUserId: 'duid:', browserSession: 'sid:', networkUserId: 'nuid:' } as const;
+const KEY_PREFIX = { domainUserId: 'duid:', browserSession: 'sid:', networkUserId: 'nuid:' } as const;
 
 /**
  * The request's key: the signed-in user, else the browser's domain user id, else (the browser tracks
