@@ -4,10 +4,10 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { buildStructEvent, trackerCore } from '@snowplow/tracker-core';
+import { buildSelfDescribingEvent, buildStructEvent, trackerCore, type PayloadBuilder } from '@snowplow/tracker-core';
 import { createClientSession, SessionStoreForeignFileError, SqliteSessionStore, type ClientSession, type ClientSessionEntity, type SqliteSessionStoreOptions } from '../plugin/index.js';
 import { IgluValidator } from '../plugin/iglu/index.js';
-import { CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
+import { APPLICATION_BACKGROUND_SCHEMA, APPLICATION_FOREGROUND_SCHEMA, CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
 import { manualClock, recordingLogger, sessionOf, withTempDir } from './helpers/capture.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => {
@@ -24,7 +24,8 @@ interface App {
   entities: ClientSessionEntity[];
   starts: string[];
   ends: Array<[string, string]>;
-  track(key?: string): ClientSessionEntity;
+  /** Tracks `event` (a struct event by default) under `key`; returns its entity. */
+  track(key?: string, event?: PayloadBuilder): ClientSessionEntity;
 }
 
 /** A ClientSession on its own SqliteSessionStore (its own connection, as another process has). */
@@ -43,8 +44,7 @@ async function app(file: string, clock: Clock, options: Partial<SqliteSessionSto
   });
   const entities: App['entities'] = [];
   const core = trackerCore({ corePlugins: [session.plugin], callback: (pb) => void entities.push(sessionOf(pb.build() as Record<string, string>)) });
-  const track = (key?: string) => {
-    const event = buildStructEvent({ category: 'c', action: 'a', label: key });
+  const track = (key?: string, event: PayloadBuilder = buildStructEvent({ category: 'c', action: 'a', label: key })) => {
     if (key === undefined) core.track(event);
     else session.run(key, () => core.track(event));
     return entities[entities.length - 1]!;
@@ -251,6 +251,28 @@ describe('SqliteSessionStore: load() and the idle index', () => {
       await a.session.withSession(request, () => { for (let i = 0; i < 3; i++) a.track(); }, { keyOf: () => 'user-1', reserve: 3 });
       expect(a.entities.slice(-3).map((e) => e.eventIndex)).toEqual([2, 3, 4]);
       expect(transactions).toBe(1); // the load's: the request's three events wrote nothing
+      await a.session.close();
+    }));
+
+  it('a foreground/background switch inside the timeouts takes no transaction; one past the background timeout ends the session once', () =>
+    withTempDir(async (dir) => {
+      const clock = manualClock();
+      const a = await app(join(dir, 'sessions.db'), clock);
+      const background = () => buildSelfDescribingEvent({ event: { schema: APPLICATION_BACKGROUND_SCHEMA, data: { backgroundIndex: 1 } } });
+      const foreground = () => buildSelfDescribingEvent({ event: { schema: APPLICATION_FOREGROUND_SCHEMA, data: { foregroundIndex: 1 } } });
+      a.track('k');
+      await a.session.load('k', 4); // the next events' indexes are held: any transaction now is the switches'
+      let transactions = 0;
+      const transact = a.store.transact.bind(a.store);
+      a.store.transact = (body, wait) => (transactions++, transact(body, wait));
+      a.track('k', background());
+      a.track('k', foreground()); // (activity moved on by more than a second would be written: the events' own write)
+      expect(transactions).toBe(0);
+      a.track('k', background());
+      clock.advance(6 * 60_000); // past the 5 min background timeout
+      a.track('k', foreground());
+      expect(a.ends.map(([, reason]) => reason)).toEqual(['backgroundTimeout']);
+      expect(a.entities.map((e) => [e.sessionIndex, e.eventIndex])).toEqual([[1, 1], [1, 2], [1, 3], [1, 4], [2, 1]]);
       await a.session.close();
     }));
 

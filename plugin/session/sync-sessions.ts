@@ -201,6 +201,10 @@ export class SyncSessions {
   /** Before a foreground/background switch: ends the key's session if it timed out in the state being left. */
   expire(slot: Slot, now: number): void {
     const { policy, lifecycle } = this.parts;
+    // A stored session's activity only moves on: one that has not expired as this process last read it has
+    // not expired as the store holds it now either (no write transaction for the usual switch).
+    const known = this.#entries.get(slot.key)?.record?.session;
+    if (known != null && known.ended !== true && expiryReason(this.#merged(slot, known), now, slot.background, policy) === null) return;
     let ended: { session: SessionState; reason: SessionEndReason } | null = null;
     const written = this.#write(slot, (tx, record) => {
       ended = null;
