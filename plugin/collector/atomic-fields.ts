@@ -7,6 +7,7 @@
  */
 import type { ValidationIssue } from '../iglu/index.js';
 import { canonicalEvent, parameterOf, type CollectorContext } from './canonical-event.js';
+import { ATOMIC_SCHEMA } from '../schema-uris.js';
 
 /** Enrich's defaults, in its order (every field Enrich checks; none other may be configured). */
 export const DEFAULT_ATOMIC_FIELDS_LIMITS: Readonly<Record<string, number>> = Object.freeze({
@@ -26,7 +27,7 @@ export const DEFAULT_ATOMIC_FIELDS_LIMITS: Readonly<Record<string, number>> = Ob
 });
 
 /** The schema Enrich names in an atomic field's failure. */
-export const ATOMIC_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/atomic/jsonschema/1-0-0';
+export { ATOMIC_SCHEMA };
 /** Enrich's keyword for a field over its limit (`AtomicError.keywordLength`). */
 export const ATOMIC_LENGTH_KEYWORD = 'atomic_field_length_exceeded';
 /** Enrich keeps these in a failed event (required in loading); it empties the other fields over their limit. */

@@ -4,7 +4,7 @@ import { decodeEmbeddedJson, type EmbeddedJsonField } from '../iglu/json.js';
 import { targetsOf, toJsonPath } from './data-report.js';
 
 /** The failure entity Micro 4 attaches to a failed event (`contexts_com_snowplowanalytics_snowplow_failure_1`). */
-export const FAILURE_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/failure/jsonschema/1-0-0';
+export { FAILURE_SCHEMA } from '../schema-uris.js';
 
 export interface FailureError {
   /** Where the failing JSON sits in the event: `unstruct`, `contexts`, `payload` (the tracker's own fields) or `atomic_field` (Enrich's limits). */

@@ -4,9 +4,8 @@
  * `validation_info` entity (`originalSchema`, `validatedWith`) joins the derived contexts.
  */
 import type { Superseded } from '../iglu/index.js';
-
-export const VALIDATION_INFO_SCHEMA = 'iglu:com.snowplowanalytics.iglu/validation_info/jsonschema/1-0-0';
-const CONTEXTS_SCHEMA = 'iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-1';
+import { parseIgluUri, toIgluUri } from '../iglu/schema-key.js';
+import { CONTEXTS_SCHEMA, VALIDATION_INFO_SCHEMA } from '../schema-uris.js';
 
 type SelfDescribing = { schema?: unknown; data?: unknown };
 
@@ -22,7 +21,7 @@ export function supersede(contexts: unknown, unstruct: unknown, superseded: read
     const entity = /^\/(?:co|cx)\/data\/(\d+)\/data$/.exec(path);
     const target = entity !== null ? entityAt(contexts, Number(entity[1])) : /^\/ue_p[rx]\/data\/data$/.test(path) ? entityAt(unstruct, null) : null;
     if (target === null || target.schema !== originalSchema) continue; // a wrapper's own schema: Enrich keeps no info for it
-    target.schema = `${originalSchema.slice(0, originalSchema.lastIndexOf('/') + 1)}${validatedWith}`;
+    target.schema = toIgluUri({ ...parseIgluUri(originalSchema)!, version: validatedWith }); // a validated schema's URI parses
     const entry = { schema: VALIDATION_INFO_SCHEMA, data: { originalSchema, validatedWith } };
     if (entity === null) info.unshift(entry);
     else info.push(entry);
