@@ -59,15 +59,26 @@ function expectValidAndUnique(entities: ClientSessionEntity[]): void {
   expect(new Set(pairs).size).toBe(pairs.length);
 }
 
-/** Debian's sqlite3 shell on `file` running `script`, resolved once it has printed `locked`. */
+/**
+ * Debian's sqlite3 shell on `file` running `script`, resolved once it has printed `locked`. The shell waits
+ * up to 10 s for a lock another connection holds (`.timeout`: the checker's short transactions among them),
+ * and is killed if it fails, so no test leaves it running.
+ */
 async function sqliteShell(file: string, script: string, last: string): Promise<{ exited: Promise<void>; end(): void }> {
   const shell = spawn('sqlite3', [file], { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => shell.on('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    shell.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('locked') && resolve());
-    shell.stderr.setEncoding('utf8').on('data', (d: string) => reject(new Error(d)));
-    shell.stdin.write(`${script}SELECT 'locked';\n`);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      shell.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('locked') && resolve());
+      shell.stderr.setEncoding('utf8').on('data', (d: string) => reject(new Error(d)));
+      void exited.then(() => reject(new Error('sqlite3 exited before it held the lock')));
+      shell.stdin.write(`.timeout 10000\n${script}SELECT 'locked';\n`);
+    });
+  } catch (error) {
+    shell.kill('SIGKILL');
+    await exited;
+    throw error;
+  }
   return { exited, end: () => shell.stdin.end(last) };
 }
 
