@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildStructEvent, type Tracker } from '@snowplow/node-tracker';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import Fastify, { type FastifyInstance } from 'fastify';
 import Koa from 'koa';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
@@ -35,17 +35,21 @@ const closers: Array<() => Promise<unknown>> = [];
 /** The app's four servers, each with a GET /checkout that tracks a server event. */
 const apps: Record<string, string> = {};
 
-/** The browser tracker, bundled for the page as Snowplow's users bundle it. */
+/** The browser tracker, bundled for the page as Snowplow's users bundle it; esbuild's service stops after. */
 async function trackerBundle(): Promise<string> {
-  const result = await build({
-    stdin: { contents: "import { newTracker, trackPageView } from '@snowplow/browser-tracker'; window.snowplowTest = { newTracker, trackPageView };", resolveDir: ROOT, loader: 'js' },
-    bundle: true,
-    write: false,
-    format: 'iife',
-    target: 'es2020',
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.text;
+  try {
+    const result = await build({
+      stdin: { contents: "import { newTracker, trackPageView } from '@snowplow/browser-tracker'; window.snowplowTest = { newTracker, trackPageView };", resolveDir: ROOT, loader: 'js' },
+      bundle: true,
+      write: false,
+      format: 'iife',
+      target: 'es2020',
+      logLevel: 'silent',
+    });
+    return result.outputFiles[0]!.text;
+  } finally {
+    await stop(); // its child process would outlive the tests (test/global-teardown.mjs)
+  }
 }
 
 /** The page: the tracker (anonymous tracking with session tracking, or a second tracker, on request) tracks a page view. */
