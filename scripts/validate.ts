@@ -86,7 +86,7 @@ async function main(): Promise<number> {
 
   const repositories = (values.schemas as string[] | undefined) ?? [];
   await checkFolders('--schemas', repositories);
-  const validator = validatorOf(repositories, await resolverConfigOf(values.resolver as string | undefined), maxJsonDepth);
+  const validator = new IgluValidator({ repositories, resolverConfig: await resolverConfigOf(values.resolver as string | undefined), maxJsonDepth });
   // With HTTP registries, each instance may first wait for schemas (bounded); without, no await per line.
   const remote = validator.resolver.hasRemote;
   const results = await ResultsOutput.open({ json: values.json === true, onlyInvalid: values['only-invalid'] === true, ci });
@@ -223,20 +223,12 @@ function check(validator: IgluValidator, item: InputItem, rules: PayloadRules): 
   };
 }
 
-function validatorOf(repositories: string[], resolverConfig: Awaited<ReturnType<typeof resolverConfigOf>>, maxJsonDepth: number | undefined): IgluValidator {
-  try {
-    return new IgluValidator({ repositories, resolverConfig, maxJsonDepth });
-  } catch (error) {
-    throw error instanceof RangeError ? new UsageError(error.message.replace('maxJsonDepth', '--max-json-depth')) : error;
-  }
-}
-
 /** `--lookup <uri>`: the schema (exit 0), or each repository's attempt (exit 1). */
 async function lookUp(uri: string, values: Record<string, unknown>, maxJsonDepth: number | undefined): Promise<number> {
   if (parseIgluUri(uri) === null) throw new UsageError(`--lookup: ${JSON.stringify(uri)} is not an Iglu URI (iglu:vendor/name/format/M-R-A)`);
   const repositories = (values.schemas as string[] | undefined) ?? [];
   await checkFolders('--schemas', repositories);
-  const validator = validatorOf(repositories, await resolverConfigOf(values.resolver as string | undefined), maxJsonDepth);
+  const validator = new IgluValidator({ repositories, resolverConfig: await resolverConfigOf(values.resolver as string | undefined), maxJsonDepth });
   const found = await validator.resolver.lookUp(uri);
   const output = new Output();
   if (found.ok) {

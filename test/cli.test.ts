@@ -188,4 +188,12 @@ describe('every command', () => {
     expect(run.stderr).toMatch(message);
     expect(run.stderr).toMatch(/Usage: /);
   });
+
+  it.each(['validate', 'collector'])('%s --max-json-depth out of range exits 2 naming the flag, not the option inside', async (script) => {
+    for (const depth of ['501', '0', 'deep']) {
+      const run = await runCli(script, ['--max-json-depth', depth, ...(script === 'validate' ? ['-'] : ['--port', '0'])], { stdin: '{}' });
+      expect(run).toMatchObject({ code: 2, stdout: '' });
+      expect(run.stderr.split('\n')[0]).toBe(`${script}: --max-json-depth must be a whole number from 1 to 500, got ${depth}`);
+    }
+  });
 });
