@@ -4,7 +4,8 @@
  * `InMemoryStorage.getColumnStats`, `EventStorage.extractColumnsFromEvent`).
  */
 import type { StoredEvent } from './event-cache.js';
-import { columnText, isComplexColumn, QueryError } from './event-query.js';
+import { isShreddedColumn } from './enriched-event.js';
+import { columnText, QueryError } from './event-query.js';
 
 /** Distinct values `/micro/columnStats` answers per column at most, as Micro. */
 const MAX_VALUES = 20;
@@ -48,7 +49,7 @@ export function columnStats(stored: Iterable<StoredEvent>, columns: readonly str
   const stats: Record<string, ColumnStats> = {};
   const open = new Map<string, Set<string>>();
   for (const column of columns) {
-    const complex = isComplexColumn(column);
+    const complex = isShreddedColumn(column);
     const filterable = !complex && !column.endsWith('_tstamp');
     stats[column] = { sortable: !complex, filterable, values: filterable ? [] : null };
     if (filterable) open.set(column, new Set());

@@ -101,6 +101,11 @@ export function fullAnalyticsJson(row: Record<string, unknown>): Record<string, 
   return full;
 }
 
+/** An entity or event column (`contexts_…`, `unstruct_event_…`) or one of its dotted sub-columns. */
+export function isShreddedColumn(column: string): boolean {
+  return column.startsWith('contexts_') || column.startsWith('unstruct_event_');
+}
+
 /**
  * `contexts_com_acme_my_entity_1` from `iglu:com.acme/my_entity/jsonschema/1-0-0` and a prefix, as the
  * Analytics SDKs name the column: dots and dashes become `_`, PascalCase becomes snake_case.

@@ -1,3 +1,4 @@
+import { isShreddedColumn } from './enriched-event.js';
 import type { EventRow, GoodEvent } from './events.js';
 
 /** Micro's filters for `POST /micro/good`. */
@@ -146,7 +147,7 @@ export class EventCache {
 
   #entry(valid: boolean, row: EventRow, size: number) {
     const time = Date.parse(String(row.collector_tstamp));
-    for (const key of Object.keys(row)) if (isShredded(key)) this.#columns.set(key, (this.#columns.get(key) ?? 0) + 1);
+    for (const key of Object.keys(row)) if (isShreddedColumn(key)) this.#columns.set(key, (this.#columns.get(key) ?? 0) + 1);
     return { seq: this.#seq++, valid, row, time: Number.isNaN(time) ? 0 : time, size };
   }
 
@@ -214,7 +215,7 @@ export class EventCache {
     if (gone === undefined) return;
     this.#bytes -= gone.size;
     for (const key of Object.keys(gone.row)) {
-      if (!isShredded(key)) continue;
+      if (!isShreddedColumn(key)) continue;
       const left = (this.#columns.get(key) ?? 0) - 1;
       if (left > 0) this.#columns.set(key, left);
       else this.#columns.delete(key);
@@ -223,6 +224,3 @@ export class EventCache {
   }
 }
 
-function isShredded(key: string): boolean {
-  return key.startsWith('contexts_') || key.startsWith('unstruct_event_');
-}

@@ -6,7 +6,7 @@
 import type { IgluValidator, ValidationIssue } from '../iglu/index.js';
 import { parseIgluUri } from '../iglu/schema-key.js';
 import { PAYLOAD_DATA_PREFIX, PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
-import { shreddedColumn } from './enriched-event.js';
+import { isShreddedColumn, shreddedColumn } from './enriched-event.js';
 import type { EventCache, TrackerApi } from './event-cache.js';
 import type { EventPrinter } from './event-output.js';
 import { badRequest, processPayload, type EnrichRules, type ProcessedEvent, type RequestInfo } from './events.js';
@@ -106,7 +106,7 @@ function rowChars(row: Record<string, unknown>): number {
 
 /** A row without its entity and event columns (the deep or huge part), but for its failures. */
 function writableRow(row: Record<string, unknown>): Record<string, unknown> {
-  const keep = ([key, value]: [string, unknown]) => (!key.startsWith('contexts_') && !key.startsWith('unstruct_event_')) || (key === FAILURE_COLUMN && 'value' in jsonText(() => JSON.stringify(value)));
+  const keep = ([key, value]: [string, unknown]) => !isShreddedColumn(key) || (key === FAILURE_COLUMN && 'value' in jsonText(() => JSON.stringify(value)));
   return Object.fromEntries(Object.entries(row).filter(keep));
 }
 

@@ -3,7 +3,7 @@
  * `POST /micro/timeline` (counts per time bucket), over the collector's stored events.
  */
 import type { StoredEvent } from './event-cache.js';
-import { ENRICHED_FIELDS } from './enriched-event.js';
+import { ENRICHED_FIELDS, isShreddedColumn } from './enriched-event.js';
 
 /** A filter: any of `values` in any of `columns`; `exact` (Micro 4.4+), or a substring (`contains`). */
 export interface EventsFilter {
@@ -81,15 +81,11 @@ function parseFilter(value: unknown, i: number): EventsFilter | null {
   }
   const match = filter.match ?? (filter.values === undefined ? 'contains' : 'exact');
   if (match !== 'exact' && match !== 'contains') throw new QueryError(`filters[${i}].match must be "exact" or "contains", got ${JSON.stringify(match)}`);
-  if (filter.columns === undefined && isComplexColumn(columns[0] as string)) return null; // as Micro: not filtered on
+  if (filter.columns === undefined && isShreddedColumn(columns[0] as string)) return null; // as Micro: entity and event columns are not filtered on
   const wanted = values.filter((v) => v !== '').map((v) => v.toLowerCase());
   return wanted.length === 0 ? null : { columns: columns as string[], values: wanted, match }; // no value: as Micro, no filter
 }
 
-/** Entity and event columns (and their dotted sub-columns), which Micro neither filters nor sorts on. */
-export function isComplexColumn(column: string): boolean {
-  return column.startsWith('contexts_') || column.startsWith('unstruct_event');
-}
 
 function parseTimeRange(value: unknown): EventsQuery['timeRange'] {
   if (value === undefined || value === null) return { start: null, end: null };
@@ -142,7 +138,7 @@ const ATOMIC = new Set<string>(ENRICHED_FIELDS);
  */
 export function columnText(row: Readonly<Record<string, unknown>>, column: string): string | string[] | undefined {
   const dot = column.indexOf('.');
-  if (dot !== -1 && isComplexColumn(column)) {
+  if (dot !== -1 && isShreddedColumn(column)) {
     const value = row[column.slice(0, dot)];
     const key = column.slice(dot + 1);
     const items = (Array.isArray(value) ? value : [value]).filter((item): item is Record<string, unknown> => item !== null && typeof item === 'object' && Object.hasOwn(item, key));

@@ -69,3 +69,8 @@ export function isDeeperThan(value: unknown, max: number): boolean {
   for (const key in value) if (isDeeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
   return false;
 }
+
+/** A key as a JSON Pointer segment (`~` → `~0`, `/` → `~1`). */
+export function pointerSegment(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}

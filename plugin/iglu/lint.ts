@@ -1,6 +1,8 @@
 import { IGLU_META_SCHEMA_URI } from '../schema-uris.js';
 import { createIgluAjv, forSnowplow, type IgluAjv } from './ajv.js';
-import { compareSchemaVer, readSchemaFiles, type SchemaFile } from './schema-files.js';
+import { pointerSegment } from './json.js';
+import { readSchemaFiles, type SchemaFile } from './schema-files.js';
+import { compareSchemaVer } from './schema-key.js';
 
 /** igluctl's levels. Any issue of any level fails the schema. */
 export type LintLevel = 'Error' | 'Warning' | 'Info';
@@ -235,7 +237,7 @@ function* subschemas(schema: Schema, pointer: string): Generator<[string, Schema
   yield [pointer, schema];
   const children: Array<[string, unknown]> = [];
   for (const keyword of ['properties', 'patternProperties'] as const) {
-    if (isObject(schema[keyword])) for (const [key, sub] of Object.entries(schema[keyword])) children.push([`/${keyword}/${escape(key)}`, sub]);
+    if (isObject(schema[keyword])) for (const [key, sub] of Object.entries(schema[keyword])) children.push([`/${keyword}/${pointerSegment(key)}`, sub]);
   }
   for (const keyword of ['additionalProperties', 'additionalItems', 'not'] as const) children.push([`/${keyword}`, schema[keyword]]);
   if (Array.isArray(schema.items)) schema.items.forEach((sub, i) => children.push([`/items/${i}`, sub]));
@@ -268,9 +270,6 @@ function isNumber(value: unknown): value is number {
   return typeof value === 'number';
 }
 
-function escape(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 /** `type` as schema-ddl decodes it: a one-element array (`["object"]`) is that one type, not a union. */
 function singleType(type: unknown): unknown {

@@ -4,7 +4,7 @@ import { BoundedCache } from './bounded-cache.js';
 import { parseJsonExact } from './exact-json.js';
 import { PACKAGE_SCHEMAS } from './package-root.js';
 import { describeRegistry, prioritize, type RegistryConfig, type ResolverConfig } from './resolver-config.js';
-import { parseIgluUri, parseSchemaVer, toIgluUri, type SchemaKey } from './schema-key.js';
+import { compareSchemaVer, parseIgluUri, parseSchemaVer, toIgluUri, type SchemaKey } from './schema-key.js';
 
 export interface ResolvedSchema {
   uri: string;
@@ -219,8 +219,7 @@ function supersedingVersion(key: SchemaKey, schema: Record<string, unknown>): { 
   const path = `${key.vendor}/${key.name}/${key.format}/${key.version}`;
   if (parts === null) return { error: { error: 'ClientFailure', message: `Error while trying to decode superseding version: ${JSON.stringify(version)} is not a SchemaVer` } };
   const own = parseSchemaVer(key.version)!;
-  const later = parts[0] - own[0] || parts[1] - own[1] || parts[2] - own[2];
-  if (later <= 0) return { error: { error: 'ClientFailure', message: `Superseding version ${version as string} isn't greater than the version of schema ${path}` } };
+  if (compareSchemaVer(parts, own) <= 0) return { error: { error: 'ClientFailure', message: `Superseding version ${version as string} isn't greater than the version of schema ${path}` } };
   return { version: version as string };
 }
 

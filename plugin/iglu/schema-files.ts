@@ -97,8 +97,3 @@ export function parseSchemaText(text: string, path: string, display: string): Sc
   if (expected !== actual) return issue('path', `the file path ${actual} does not match the self block ${expected}`, '/self');
   return { file: display, uri: `iglu:${expected}`, vendor: self.vendor as string, name: self.name as string, version, schema: object, text };
 }
-
-/** SchemaVer order: MODEL, then REVISION, then ADDITION, numerically. */
-export function compareSchemaVer(a: readonly [number, number, number], b: readonly [number, number, number]): number {
-  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-}

@@ -56,3 +56,8 @@ export function parseIgluUriCached(uri: unknown): SchemaKey | null {
 export function toIgluUri(key: SchemaKey): string {
   return `iglu:${key.vendor}/${key.name}/${key.format}/${key.version}`;
 }
+
+/** SchemaVer order: MODEL, then REVISION, then ADDITION, numerically. */
+export function compareSchemaVer(a: readonly [number, number, number], b: readonly [number, number, number]): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}

@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv';
 import { forSnowplow } from './ajv.js';
 import { SnowplowAjvs, type CompiledSchema } from './compiled-schema.js';
 import { parseJsonExact } from './exact-json.js';
-import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, isDeeperThan, jsonTypeOf, MAX_JSON_DEPTH } from './json.js';
+import { decodeEmbeddedJson, EMBEDDED_JSON_FIELDS, isDeeperThan, jsonTypeOf, MAX_JSON_DEPTH, pointerSegment } from './json.js';
 import { holdsInexactNumber, nestsAtMost } from './json-text.js';
 import { BoundedCache } from './bounded-cache.js';
 import { checkMaxJsonDepth, exceedsMaxJsonDepth, tooDeepForEnrich } from './json-depth.js';
@@ -387,10 +387,10 @@ function shapeIssue(error: ErrorObject, path: string, schema: string): Validatio
       return { ...at(path), keyword: 'type', message: `expected ${expected}, found ${found}`, schema, expected, found };
     }
     case 'required':
-      return { ...at(`${path}/${escapePointer(String(params.missingProperty))}`), keyword: 'required', message: 'is missing but it is required', schema };
+      return { ...at(`${path}/${pointerSegment(String(params.missingProperty))}`), keyword: 'required', message: 'is missing but it is required', schema };
     case 'additionalProperties':
       return {
-        ...at(`${path}/${escapePointer(String(params.additionalProperty))}`),
+        ...at(`${path}/${pointerSegment(String(params.additionalProperty))}`),
         keyword: 'additionalProperties',
         message: 'is not allowed by the schema (additionalProperties: false)',
         schema,
@@ -417,9 +417,6 @@ function preview(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
-function escapePointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -8,7 +8,7 @@
  *   previous version allowed additional properties (SchemaVer's own example), or a constraint tightened;
  * - ADDITION: compatible with all historical data.
  */
-import { pointerSegment } from './ddl-schema.js';
+import { pointerSegment } from '../json.js';
 
 export type Bump = 'MODEL' | 'REVISION' | 'ADDITION';
 

@@ -1,4 +1,5 @@
 import { numberTextAt } from '../exact-json.js';
+import { pointerSegment } from '../json.js';
 import { isWhole, parseDecimal, toBigInt, type Decimal } from './decimal.js';
 
 /**
@@ -182,11 +183,6 @@ export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
   return JSON.stringify(value) ?? 'null';
-}
-
-/** A key as a JSON Pointer segment (`~` → `~0`, `/` → `~1`). */
-export function pointerSegment(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

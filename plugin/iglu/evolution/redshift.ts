@@ -1,5 +1,6 @@
+import { pointerSegment } from '../json.js';
 import { isWhole, toBigInt } from './decimal.js';
-import { canBeNull, isUnionType, pointerSegment, possiblyWithNull, typeOfSet, withType, type DdlSchema } from './ddl-schema.js';
+import { canBeNull, isUnionType, possiblyWithNull, typeOfSet, withType, type DdlSchema } from './ddl-schema.js';
 import { compareNames, snakeCase } from './parquet.js';
 
 /**

@@ -1,4 +1,5 @@
-import { pointerSegment, type DdlSchema } from './ddl-schema.js';
+import { pointerSegment } from '../json.js';
+import type { DdlSchema } from './ddl-schema.js';
 import { buildField, normalizeField, normalizeName, showType, type ParquetField } from './parquet.js';
 import { ARRAY_DOWN, assessParquetMigration, describeParquetMigration, isBreaking, mergeParquetFields, type ParquetMigration } from './parquet-migrations.js';
 import { redshiftColumns, sqlType, type Column } from './redshift.js';

@@ -1,7 +1,9 @@
 import { join, relative } from 'node:path';
-import { compareSchemaVer, parseSchemaText, readSchemaFiles, type SchemaFile, type SchemaFileIssue } from '../schema-files.js';
+import { pointerSegment } from '../json.js';
+import { parseSchemaText, readSchemaFiles, type SchemaFile, type SchemaFileIssue } from '../schema-files.js';
+import { compareSchemaVer } from '../schema-key.js';
 import { bumped, bumpRank, chosenBump, smallestBump, type Bump } from './advice.js';
-import { canonicalJson, decodeSchema, pointerSegment, SchemaDecodingError, type DdlSchema } from './ddl-schema.js';
+import { canonicalJson, decodeSchema, SchemaDecodingError, type DdlSchema } from './ddl-schema.js';
 import { rulesFor, type EvolutionTarget, type TargetChange } from './targets.js';
 
 /** A schema as published at the base (a git ref): its path inside the repository, and its text there. */
