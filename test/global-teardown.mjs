@@ -1,6 +1,7 @@
 // Jest's globalTeardown. A child process a test left running (a server, a shell waiting on its stdin) keeps
 // Jest from exiting, and CI would wait out its own limit of an hour and more. So any process still descended
-// from Jest's is named, killed, and fails the run: a leak is a failure to mend, never a hang.
+// from Jest's is named, killed, and fails the run: a leak is a failure to mend, never a hang. Anything else
+// left open that holds the process up fails the run 30 s later, named.
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** [pid, parent pid, state] of every process, read from /proc (Linux). */
@@ -39,7 +40,17 @@ export function descendants() {
   return found;
 }
 
+/** Anything else a test left open (a server, a timer) hangs the run the same way: bounded here. */
+function failIfStillUpAfter(ms) {
+  const timer = setTimeout(() => {
+    console.error(`snowplow-client-session tests: Jest has not exited ${ms / 1000} s after the tests; still open: ${process.getActiveResourcesInfo().join(', ')}. A test must close what it opens, also when it fails.`);
+    process.exit(1);
+  }, ms);
+  timer.unref(); // it never holds the process up itself
+}
+
 export default function killLeftChildren() {
+  failIfStillUpAfter(30_000);
   if (process.platform !== 'linux') return;
   const before = globalThis.processesBeforeTests ?? new Set(); // Jest's own (esbuild's service), from global-setup.mjs
   const left = descendants().filter((pid) => !before.has(pid));
