@@ -11,7 +11,8 @@ const config: Config = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   testTimeout: 30_000,
-  // A child process a test left running would keep Jest from exiting: named, killed and failed instead.
+  // A child process a test left running would keep Jest from exiting: named, killed and failed instead;
+  // anything else that holds Jest up fails the run 30 s after the tests.
   globalSetup: '<rootDir>/test/global-setup.mjs',
   globalTeardown: '<rootDir>/test/global-teardown.mjs',
 };

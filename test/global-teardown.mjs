@@ -49,8 +49,8 @@ function failIfStillUpAfter(ms) {
   timer.unref(); // it never holds the process up itself
 }
 
-export default function killLeftChildren() {
-  failIfStillUpAfter(30_000);
+export default function killLeftChildren(globalConfig) {
+  if (!globalConfig.watch && !globalConfig.watchAll) failIfStillUpAfter(30_000); // a watching Jest stays up by design
   if (process.platform !== 'linux') return;
   const before = globalThis.processesBeforeTests ?? new Set(); // Jest's own (esbuild's service), from global-setup.mjs
   const left = descendants().filter((pid) => !before.has(pid));
