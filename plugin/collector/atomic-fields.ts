@@ -6,8 +6,8 @@
  * JavaScript counts them.
  */
 import type { ValidationIssue } from '../iglu/index.js';
-import { canonicalEvent, parameterOf, type CollectorContext } from './canonical-event.js';
 import { ATOMIC_SCHEMA } from '../schema-uris.js';
+import { canonicalEvent, parameterOf, type CollectorContext } from './canonical-event.js';
 
 /** Enrich's defaults, in its order (every field Enrich checks; none other may be configured). */
 export const DEFAULT_ATOMIC_FIELDS_LIMITS: Readonly<Record<string, number>> = Object.freeze({
@@ -26,8 +26,6 @@ export const DEFAULT_ATOMIC_FIELDS_LIMITS: Readonly<Record<string, number>> = Ob
   domain_sessionid: 128, event_vendor: 1000, event_name: 1000, event_format: 128, event_version: 128, event_fingerprint: 128,
 });
 
-/** The schema Enrich names in an atomic field's failure. */
-export { ATOMIC_SCHEMA };
 /** Enrich's keyword for a field over its limit (`AtomicError.keywordLength`). */
 export const ATOMIC_LENGTH_KEYWORD = 'atomic_field_length_exceeded';
 /** Enrich keeps these in a failed event (required in loading); it empties the other fields over their limit. */

@@ -6,13 +6,12 @@
 import type { IgluValidator, ValidationIssue } from '../iglu/index.js';
 import { parseIgluUri } from '../iglu/schema-key.js';
 import { PAYLOAD_DATA_PREFIX, PAYLOAD_DATA_SCHEMA } from '../schema-uris.js';
-import { isShreddedColumn, shreddedColumn } from './enriched-event.js';
+import { isShreddedColumn } from './enriched-event.js';
 import type { EventCache, TrackerApi } from './event-cache.js';
 import type { EventPrinter } from './event-output.js';
 import { badRequest, processPayload, type EnrichRules, type ProcessedEvent, type RequestInfo } from './events.js';
-import { FAILURE_SCHEMA } from './failure-entity.js';
+import { FAILURE_COLUMN } from './failure-entity.js';
 
-const FAILURE_COLUMN = shreddedColumn('contexts_', FAILURE_SCHEMA)!;
 /** Payloads of one batch validated between two turns of the event loop. */
 const YIELD_EVERY = 1000;
 

@@ -86,7 +86,6 @@ function parseFilter(value: unknown, i: number): EventsFilter | null {
   return wanted.length === 0 ? null : { columns: columns as string[], values: wanted, match }; // no value: as Micro, no filter
 }
 
-
 function parseTimeRange(value: unknown): EventsQuery['timeRange'] {
   if (value === undefined || value === null) return { start: null, end: null };
   const range = record(value, 'timeRange');

@@ -5,9 +5,9 @@
  */
 import { compileQuery, type CompiledQuery, type MatchableEvent } from './event-match.js';
 import type { EventCache, StoredEvent } from './event-cache.js';
-import { fullAnalyticsJson, shreddedColumn } from './enriched-event.js';
+import { fullAnalyticsJson } from './enriched-event.js';
 import { QueryError } from './event-query.js';
-import { FAILURE_SCHEMA, type FailureEntity } from './failure-entity.js';
+import { FAILURE_COLUMN, type FailureEntity } from './failure-entity.js';
 import { describeFailedEvents, describeMiss, type ClosestEvent, type FailedEventError, type FailedEventReport, type WaitMiss } from './wait-report.js';
 
 export interface WaitOptions {
@@ -30,7 +30,6 @@ export const MAX_WAIT_MS = 600_000;
 export const MAX_WAITERS = 1000;
 const CLOSEST_SHOWN = 3;
 const BAD_SHOWN = 5;
-const FAILURE_COLUMN = shreddedColumn('contexts_', FAILURE_SCHEMA)!;
 
 /** `waitFor`'s rejection when the time ran out: the message explains; `closest` and `bad` hold the same as data. */
 export class WaitTimeoutError extends Error {

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IgluValidator, Superseded, ValidationIssue } from '../iglu/index.js';
 import { packageRoot } from '../iglu/package-root.js';
-import { SCHEMA_VIOLATIONS_SCHEMA } from '../schema-uris.js';
-import { ATOMIC_LENGTH_KEYWORD, ATOMIC_SCHEMA, atomicFieldViolations, withoutViolations, type AtomicFieldViolation } from './atomic-fields.js';
+import { ATOMIC_SCHEMA, FAILURE_SCHEMA, SCHEMA_VIOLATIONS_SCHEMA } from '../schema-uris.js';
+import { ATOMIC_LENGTH_KEYWORD, atomicFieldViolations, withoutViolations, type AtomicFieldViolation } from './atomic-fields.js';
 import { canonicalEvent, type CollectorContext } from './canonical-event.js';
 import { analyticsJson, fullEvent, type CanonicalEvent } from './enriched-event.js';
 import type { TrackerApi } from './event-cache.js';
-import { atomicFailureEntity, FAILURE_SCHEMA, failureEntities, lookupHistoryOf } from './failure-entity.js';
+import { atomicFailureEntity, failureEntities, lookupHistoryOf } from './failure-entity.js';
 import { targetsOf, toJsonPath } from './data-report.js';
 
 const VERSION = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;

@@ -1,10 +1,12 @@
 import type { IgluResolver, ValidationIssue } from '../iglu/index.js';
-import { ATOMIC_LENGTH_KEYWORD, ATOMIC_SCHEMA, type AtomicFieldViolation } from './atomic-fields.js';
 import { decodeEmbeddedJson, type EmbeddedJsonField } from '../iglu/json.js';
+import { ATOMIC_SCHEMA, FAILURE_SCHEMA } from '../schema-uris.js';
+import { ATOMIC_LENGTH_KEYWORD, type AtomicFieldViolation } from './atomic-fields.js';
 import { targetsOf, toJsonPath } from './data-report.js';
+import { shreddedColumn } from './enriched-event.js';
 
-/** The failure entity Micro 4 attaches to a failed event (`contexts_com_snowplowanalytics_snowplow_failure_1`). */
-export { FAILURE_SCHEMA } from '../schema-uris.js';
+/** The column of the failure entity Micro 4 attaches to a failed event (`contexts_com_snowplowanalytics_snowplow_failure_1`). */
+export const FAILURE_COLUMN = shreddedColumn('contexts_', FAILURE_SCHEMA)!;
 
 export interface FailureError {
   /** Where the failing JSON sits in the event: `unstruct`, `contexts`, `payload` (the tracker's own fields) or `atomic_field` (Enrich's limits). */

@@ -270,7 +270,6 @@ function isNumber(value: unknown): value is number {
   return typeof value === 'number';
 }
 
-
 /** `type` as schema-ddl decodes it: a one-element array (`["object"]`) is that one type, not a union. */
 function singleType(type: unknown): unknown {
   return Array.isArray(type) && type.length === 1 ? type[0] : type;

@@ -1,5 +1,3 @@
-import { closestName } from '../util/closest-name.js';
-
 /** Every option `createClientSession` takes: a name outside this list is a mistake, not an extension. */
 export const OPTION_NAMES = [
   'store',
@@ -27,8 +25,3 @@ export const OPTION_NAMES = [
   'onBackground',
   'clock',
 ] as const;
-
-/** The known name closest to `name`, if it is close enough to be a typo. */
-export function closestOption(name: string): string | undefined {
-  return closestName(name, OPTION_NAMES);
-}

@@ -1,5 +1,6 @@
 import type { SessionStore } from '../stores/session-store.js';
-import { closestOption, OPTION_NAMES } from './option-names.js';
+import { checkOptionNames } from '../util/closest-name.js';
+import { OPTION_NAMES } from './option-names.js';
 import { STORAGE_MECHANISMS, storeAccess } from '../stores/session-store.js';
 import type { ClientSessionEntity } from './entity.js';
 import type { SessionEndReason, SessionPolicy } from './state.js';
@@ -119,15 +120,6 @@ function typeName(value: unknown): string {
   return Array.isArray(value) ? 'array' : typeof value;
 }
 
-/** An option name that is not one: a typo gets a "did you mean". */
-function checkNames(options: object): void {
-  for (const name of Object.keys(options)) {
-    if ((OPTION_NAMES as readonly string[]).includes(name)) continue;
-    const near = closestOption(name);
-    throw new TypeError(`${PREFIX} \`${name}\` is not an option${near === undefined ? '' : `; did you mean \`${near}\`?`} (options: ${OPTION_NAMES.join(', ')})`);
-  }
-}
-
 /** Timeouts are seconds; one of a day or more was most likely given in milliseconds. */
 const LOOKS_LIKE_MILLISECONDS = 86_400;
 
@@ -144,7 +136,7 @@ export function resolveOptions(options: ClientSessionOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`snowplow-client-session: createClientSession expects an options object, got ${typeName(options)}`);
   }
-  checkNames(options);
+  checkOptionNames(options, OPTION_NAMES, PREFIX);
   const { foregroundTimeout, backgroundTimeout, maxSessionLength } = resolveTimeouts(options, { foregroundTimeout: DEFAULTS.foregroundTimeout, backgroundTimeout: DEFAULTS.backgroundTimeout, maxSessionLength: 0 });
   const checkInterval = seconds(options, 'checkInterval', DEFAULTS.checkInterval, 0);
   const writeInterval = seconds(options, 'writeInterval', DEFAULTS.writeInterval, 0);

@@ -9,6 +9,15 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   return bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? best : undefined;
 }
 
+/** Throws for the first key of `options` that is not one of `names`; a typo gets a "did you mean". */
+export function checkOptionNames(options: object, names: readonly string[], prefix: string): void {
+  for (const name of Object.keys(options)) {
+    if (names.includes(name)) continue;
+    const near = closestName(name, names);
+    throw new TypeError(`${prefix} \`${name}\` is not an option${near === undefined ? '' : `; did you mean \`${near}\`?`} (options: ${names.join(', ')})`);
+  }
+}
+
 /** Levenshtein distance, one row at a time. */
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);

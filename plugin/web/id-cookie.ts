@@ -40,12 +40,10 @@ export interface BrowserIdCookie {
   sessionLive: boolean;
 }
 
-/** A well-formed value is about 220 characters; anything much longer is not one. */
+/** A well-formed value is about 220 characters; anything much longer is not one. Ids: `UUID`, and `USER_ID` for the domain user id (early 2.x trackers wrote 16 hex). */
 const MAX_ID_COOKIE_LENGTH = 512;
 /** `<prefix>id.<hash>`: any prefix, the 4 lowercase hex digits the tracker takes from a SHA-1. */
 const ID_COOKIE_NAME = /^(.*)id\.([0-9a-f]{4})$/s;
-/** How trackers write their ids: lowercase UUIDs; a domain user id as `client_session`'s `userId` allows (early 2.x trackers: 16 hex). */
-const DOMAIN_USER_ID = USER_ID;
 /** Seconds and milliseconds since epoch as written: at most 10 and 13 digits (until the year 2286). */
 const SECONDS = /^\d{1,10}$/;
 const MILLISECONDS = /^\d{1,13}$/;
@@ -75,7 +73,7 @@ export function parseIdCookieValue(value: string): IdFields | null {
   if (fields.length < 5 || fields.length > 10) return null;
   const [domainUserId = '', createTs = '', visitCount = '', nowTs = '', lastVisitTs = '', sessionId = '', previousSessionId = '', firstEventId = '', firstEventTs = '', eventIndex = ''] = fields;
   const ids = [sessionId, previousSessionId, firstEventId];
-  if (!optional(domainUserId, DOMAIN_USER_ID) || domainUserId === ANONYMOUS_USER_ID || !ids.every((id) => optional(id, UUID))) return null;
+  if (!optional(domainUserId, USER_ID) || domainUserId === ANONYMOUS_USER_ID || !ids.every((id) => optional(id, UUID))) return null;
   if (![createTs, nowTs, lastVisitTs].every((ts) => optional(ts, SECONDS)) || !optional(firstEventTs, MILLISECONDS)) return null;
   if (!optional(visitCount, COUNT) || !optional(eventIndex, COUNT)) return null;
   const sessionIndex = integerOrNull(visitCount);

@@ -2,7 +2,7 @@ import type { SessionLogger } from '../session/options.js';
 import type { RequestScope, Scope } from '../session/request-scope.js';
 import { readBrowserIdentity, type BrowserCookieOptions } from './browser-identity.js';
 import { browserIdsOf, visitorOf, visitorUserId } from './visitor.js';
-import { closestName } from '../util/closest-name.js';
+import { checkOptionNames } from '../util/closest-name.js';
 
 /** The signed-in user of a request, as the app knows it; `undefined`, `null` or `''`: none. */
 export type KeyOf<Req> = (req: Req) => string | undefined | null;
@@ -58,11 +58,7 @@ export class RequestSessions {
     const prefix = `snowplow-client-session: ${method} option`;
     if (options === undefined || options === null) options = {};
     if (typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`snowplow-client-session: ${method} expects an options object, got ${Array.isArray(options) ? 'array' : typeof options}`);
-    for (const name of Object.keys(options)) {
-      if ((OPTION_NAMES as readonly string[]).includes(name)) continue;
-      const near = closestName(name, OPTION_NAMES);
-      throw new TypeError(`${prefix} \`${name}\` is not an option${near === undefined ? '' : `; did you mean \`${near}\`?`} (options: ${OPTION_NAMES.join(', ')})`);
-    }
+    checkOptionNames(options, OPTION_NAMES, prefix);
     const { keyOf, reserve, joinBrowserSession = true, idCookiePrefix, networkUserIdCookie } = options;
     if (keyOf !== undefined && typeof keyOf !== 'function') throw new TypeError(`${prefix} \`keyOf\` must be a function of the request, got ${typeof keyOf}`);
     if (reserve !== undefined && (!Number.isInteger(reserve) || reserve < 1)) throw new RangeError(`${prefix} \`reserve\` must be a whole number >= 1, got ${String(reserve)}`);
