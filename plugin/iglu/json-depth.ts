@@ -24,10 +24,15 @@ export function exceedsMaxJsonDepth(value: unknown, maxDepth: number): boolean {
   return false;
 }
 
-/** The `maxJsonDepth` option, checked: a whole number from 1 to the hard safety bound (500). */
+/** A usable `maxJsonDepth`: a whole number from 1 to the hard safety bound (500). */
+export function isMaxJsonDepth(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_JSON_DEPTH;
+}
+
+/** The `maxJsonDepth` option, checked (`isMaxJsonDepth`); the default when not given. */
 export function checkMaxJsonDepth(value: unknown, option = 'maxJsonDepth'): number {
   if (value === undefined) return DEFAULT_MAX_JSON_DEPTH;
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_JSON_DEPTH) {
+  if (!isMaxJsonDepth(value)) {
     throw new RangeError(`snowplow-client-session: ${option} must be a whole number from 1 to ${MAX_JSON_DEPTH}, got ${JSON.stringify(value)}`);
   }
   return value as number;

@@ -1,4 +1,5 @@
 import { loadEnrichConfig, type EnrichConfig } from '../../plugin/collector/enrich-config.js';
+import { isMaxJsonDepth } from '../../plugin/iglu/json-depth.js';
 import { MAX_JSON_DEPTH } from '../../plugin/iglu/json.js';
 import { UsageError } from './cli.js';
 
@@ -9,7 +10,7 @@ import { UsageError } from './cli.js';
 export async function enrichOptionsOf(values: Record<string, unknown>): Promise<EnrichConfig> {
   const config = values.config === undefined ? {} : await loadEnrichConfig(values.config as string);
   const depth = values['max-json-depth'] as string | undefined;
-  if (depth !== undefined && !(/^\d+$/.test(depth) && Number(depth) >= 1 && Number(depth) <= MAX_JSON_DEPTH)) {
+  if (depth !== undefined && !(/^\d+$/.test(depth) && isMaxJsonDepth(Number(depth)))) {
     throw new UsageError(`--max-json-depth must be a whole number from 1 to ${MAX_JSON_DEPTH}, got ${depth}`);
   }
   return {
