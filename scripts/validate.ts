@@ -40,9 +40,10 @@ ${CI_REPORT_USAGE}
   -h, --help        this text
 
 Verdicts are Snowplow's (Enrich, Micro): draft-04, numbers judged on their JSON text (1.0 is not an
-integer, 19.99 is a multiple of 0.01), strict date-time/uuid/hostname; a remote $ref matches anything
-(noted); a schema's $supersededBy is followed (noted); Enrich's maxJsonDepth and, on tracker payloads,
-its atomic-field limits apply. Folders are walked following symbolic links.
+integer, 19.99 is a multiple of 0.01), date-time as Snowplow reads it (a space may separate date and
+time), strict uuid/hostname; a remote $ref matches anything (noted); a schema's $supersededBy is followed
+(noted); Enrich's maxJsonDepth and, on tracker payloads, its atomic-field limits apply. Folders are walked
+following symbolic links.
 
 Exit codes: 0 all valid, 1 at least one invalid instance (or no instance at all), 2 usage or I/O error.`;
 

@@ -1,6 +1,8 @@
 // What the collector does beyond JSON Schema, as Enrich and Micro do, fed by the real node-tracker over
 // HTTP: atomic-field limits, maxJsonDepth, superseded schemas (static repository and a local HTTP
 // registry), text stored as Enrich stores it, the sp cookie, schema lookups and Micro 4.5's API.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildSelfDescribingEvent, buildStructEvent, newTracker } from '@snowplow/node-tracker';
@@ -9,6 +11,7 @@ import { startCollector, type BadEvent, type CollectorOptions, type GoodEvent, t
 import { withTempDir } from './helpers/capture.js';
 import { ANYTHING, nested, staticRepository, SUPERSEDED, THING } from './helpers/enrich-fixtures.js';
 import { registry } from './helpers/iglu-registry.js';
+import { collectorProcess, micro } from './helpers/micro.js';
 
 type Row = Record<string, unknown>;
 const FAILURE = 'contexts_com_snowplowanalytics_snowplow_failure_1';
@@ -34,6 +37,30 @@ async function withCollector(options: CollectorOptions, run: (collector: Running
     await collector.close();
   }
 }
+
+describe("the collector command takes Enrich's rules from --config and --accept-invalid", () => {
+  it('a 256-character app_id fails by default, is good with a --config raising its limit, and with --accept-invalid', () =>
+    withTempDir(async (dir) => {
+      await writeFile(join(dir, 'micro.json'), JSON.stringify({ enrich: { validation: { atomicFieldsLimits: { app_id: 300 } } } }));
+      const counts: Array<{ total: number; good: number; bad: number }> = [];
+      for (const args of [[], ['--config', join(dir, 'micro.json')], ['--accept-invalid']]) {
+        const collector = await collectorProcess(args);
+        try {
+          const tracker = newTracker({ namespace: 'cli', appId: 'a'.repeat(256) }, { endpoint: collector.url, bufferSize: 1 });
+          tracker.track(buildStructEvent({ category: 'c', action: 'a' }));
+          await tracker.flush();
+          counts.push(await micro(collector.url).all());
+        } finally {
+          await collector.stop();
+        }
+      }
+      expect(counts).toEqual([
+        { total: 1, good: 0, bad: 1 },
+        { total: 1, good: 1, bad: 0 },
+        { total: 1, good: 1, bad: 0 },
+      ]);
+    }));
+});
 
 describe("Enrich's atomic-field limits", () => {
   let collector: RunningCollector;

@@ -143,6 +143,18 @@ describe("createClientSession({ clock: 'event' })", () => {
     await session.close();
   });
 
+  it("an event without a true timestamp (ttm) is timed by its device timestamp (dtm), as trackers send it", async () => {
+    const clock = manualClock(Date.UTC(2026, 2, 13, 7));
+    const session = await createClientSession({ store: new MemorySessionStore(), foregroundTimeout: TIMEOUT_S, checkInterval: 0, now: clock.now, clock: 'event' });
+    const { tracker, payloads } = recordingTracker(session);
+    const track = (dtm: number) => tracker.track(buildStructEvent({ category: 'c', action: 'a' }), null, { type: 'dtm', value: dtm });
+    for (const dtm of [day1(9, 0), day1(9, 20), day1(10, 0) /* 40 min later: past the timeout */]) track(dtm); // one burst: the processing clock stands still
+    expect(payloads.every((p) => p.ttm === undefined)).toBe(true);
+    expect(payloads.map((p) => [sessionOf(p).sessionIndex, sessionOf(p).eventIndex])).toEqual([[1, 1], [1, 2], [2, 1]]);
+    expect(sessionOf(payloads[0]!).firstEventTimestamp).toBe(new Date(day1(9, 0)).toISOString());
+    await session.close();
+  });
+
   it('the checker ends no event-time session, however much later the processing clock is; keys are forgotten by event time', async () => {
     const { jest } = await import('@jest/globals');
     jest.useFakeTimers({ doNotFake: ['setImmediate'] });

@@ -7,8 +7,8 @@ import { describe, expect, it } from '@jest/globals';
 import { buildSelfDescribingEvent, buildStructEvent, trackerCore, type PayloadBuilder } from '@snowplow/tracker-core';
 import { createClientSession, SessionStoreForeignFileError, SqliteSessionStore, type ClientSession, type ClientSessionEntity, type SqliteSessionStoreOptions } from '../plugin/index.js';
 import { IgluValidator } from '../plugin/iglu/index.js';
-import { APPLICATION_BACKGROUND_SCHEMA, APPLICATION_FOREGROUND_SCHEMA, CLIENT_SESSION_SCHEMA } from '../plugin/schema-uris.js';
-import { manualClock, recordingLogger, sessionOf, withTempDir } from './helpers/capture.js';
+import { APPLICATION_BACKGROUND_SCHEMA, APPLICATION_FOREGROUND_SCHEMA, CLIENT_SESSION_SCHEMA, SESSION_END_SCHEMA, SESSION_START_SCHEMA } from '../plugin/schema-uris.js';
+import { eventOf, manualClock, recordingLogger, sessionOf, withTempDir, type Payload } from './helpers/capture.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => {
   prepare(sql: string): { all(...p: unknown[]): unknown[]; get(...p: unknown[]): unknown; run(...p: unknown[]): unknown };
@@ -133,6 +133,44 @@ describe('SqliteSessionStore: one session per key across processes', () => {
       expect([...a.ends, ...b.ends].map(([, reason]) => reason).sort()).toEqual(['anonymous', 'manual', 'reset', 'timeout']);
       await a.session.close();
       await b.session.close();
+    }));
+
+  it("the plugin's options work unchanged: sessionKey keys each event by its payload, sessionEvents tracks each session_start and session_end once across processes; storageMechanism is SQLITE", () =>
+    withTempDir(async (dir) => {
+      const clock = manualClock();
+      const file = join(dir, 'sessions.db');
+      const sent: Payload[] = [];
+      const processes: Array<{ session: ClientSession; core: ReturnType<typeof trackerCore> }> = [];
+      for (let i = 0; i < 2; i++) {
+        const session = await createClientSession({
+          store: new SqliteSessionStore({ file }),
+          now: clock.now,
+          foregroundTimeout: 60,
+          checkInterval: 0,
+          sessionEvents: true,
+          sessionKey: (payload) => (typeof payload.se_la === 'string' ? payload.se_la : undefined),
+        });
+        processes.push({ session, core: trackerCore({ corePlugins: [session.plugin], callback: (pb) => void sent.push(pb.build() as Payload) }) });
+      }
+      const track = (i: number, user: string) => processes[i % 2]!.core.track(buildStructEvent({ category: 'c', action: 'a', label: user }));
+      for (let i = 0; i < 4; i++) {
+        track(i, 'alice');
+        track(i + 1, 'bob');
+      }
+      clock.advance(61_000); // past the timeout: alice's next event, in either process, rotates her session once
+      track(0, 'alice');
+      track(1, 'alice');
+      const entities = sent.map(sessionOf);
+      for (const e of entities) expect(validator.validateData(CLIENT_SESSION_SCHEMA, e).valid).toBe(true);
+      expect(entities.every((e) => e.storageMechanism === 'SQLITE')).toBe(true);
+      const struct = sent.filter((p) => p.e === 'se');
+      const sessionsOf = (user: string) => [...new Set(struct.filter((p) => p.se_la === user).map((p) => sessionOf(p).sessionId))];
+      expect([sessionsOf('alice').length, sessionsOf('bob').length]).toEqual([2, 1]);
+      expect(sessionsOf('alice')).not.toContain(sessionsOf('bob')[0]);
+      const lifecycle = (schema: string) => sent.map(eventOf).filter((e) => e?.schema === schema).map((e) => e!.data);
+      expect(lifecycle(SESSION_START_SCHEMA).map((d) => d.sessionId).sort()).toEqual([...sessionsOf('alice'), ...sessionsOf('bob')].sort());
+      expect(lifecycle(SESSION_END_SCHEMA)).toEqual([expect.objectContaining({ sessionId: sessionsOf('alice')[0], reason: 'timeout', eventCount: 4 })]);
+      for (const { session } of processes) await session.close();
     }));
 
   it('indexBlock 1 (a transaction per event): contiguous indexes in time order across processes; blocks leave gaps, never repeats, and close() gives unused ones back', () =>

@@ -57,6 +57,33 @@ describe('issue 26 reproduction', () => {
     }));
 });
 
+describe('verify:schemas: the Redshift VARCHAR rule for date-time, and files it cannot read', () => {
+  it('a string column takes a date-time when it is at least VARCHAR(25) (the timestamp as text); a shorter one breaks', () =>
+    withTempDir(async (dir) => {
+      await write(dir, {
+        'com.acme/cart/jsonschema/1-0-0': schema('cart', '1-0-0', { at: { description: 'when', type: ['string', 'null'], maxLength: 30 }, on: { description: 'day', type: ['string', 'null'], maxLength: 20 } }),
+        'com.acme/cart/jsonschema/1-0-1': schema('cart', '1-0-1', { at: { description: 'when', type: ['string', 'null'], format: 'date-time' }, on: { description: 'day', type: ['string', 'null'], format: 'date-time' } }),
+      });
+      const redshift = await runCli('verify-schemas', ['--target', 'redshift', '.'], { cwd: dir });
+      expect([redshift.code, redshift.stdout.split('\n').slice(1, 3)]).toEqual([
+        1,
+        ["  ok       Column at: TIMESTAMP fits the column's VARCHAR(30): the column is kept", '  breaking Incompatible types in column on old RedshiftVarchar(20) new RedshiftTimestamp'],
+      ]);
+    }));
+
+  it('exits 2 naming the file when a schema is not JSON, and when the repository holds no schema', () =>
+    withTempDir(async (dir) => {
+      await mkdir(join(dir, 'empty'));
+      const empty = await runCli('verify-schemas', ['empty'], { cwd: dir });
+      expect([empty.code, empty.stdout]).toEqual([2, expect.stringContaining('empty is empty: no <vendor>/<name>/jsonschema/<version> file')]);
+      await mkdir(join(dir, 'broken/com.acme/x/jsonschema'), { recursive: true });
+      await writeFile(join(dir, 'broken/com.acme/x/jsonschema/1-0-0'), '{not json');
+      const broken = await runCli('verify-schemas', ['broken'], { cwd: dir });
+      expect([broken.code, broken.stdout]).toEqual([2, expect.stringContaining('com.acme/x/jsonschema/1-0-0: [error] syntax: not valid JSON')]);
+      expect(broken.stdout).toContain('1 could not be read');
+    }));
+});
+
 describe('verify:schemas --base <git-ref>', () => {
   it('fails on a published version edited in place and on a new version that breaks its predecessor, and names the changed files', () =>
     withTempDir(async (dir) => {
